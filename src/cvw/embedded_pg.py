@@ -67,10 +67,12 @@ def start(settings: Settings) -> None:
         log_file = settings.state_dir / "postgres.log"
         log_file.touch()
         _chown_for_server(log_file)
-        options = f"-p {settings.pg_port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+        options = (
+            f"-p {settings.pg_port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+        )
         result = _run(
-            [_bin("pg_ctl"), "-D", str(pgdata), "-l", str(log_file), "-o", options, "-w", "-t", "60",
-             "start"]
+            [_bin("pg_ctl"), "-D", str(pgdata), "-l", str(log_file), "-o", options, "-w",
+             "-t", "60", "start"]
         )  # fmt: skip
         if result.returncode != 0:
             tail = log_file.read_text(errors="replace").strip().splitlines()[-3:]

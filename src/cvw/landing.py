@@ -8,9 +8,23 @@ continues from the previous window's end (the watermark).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
 import psycopg
 
-from cvw.catalog import ALL_TABLES, SYSTEMS, create_table_sql
+from cvw.catalog import (
+    ALL_TABLES,
+    LINEAGE_COLUMNS,
+    SYSTEMS,
+    SourceTable,
+    create_table_sql,
+    tables_of,
+)
+from cvw.watermarks import Window, batch_history, plan_window
 
 META_DDL = """
 create schema if not exists raw_meta;
@@ -43,8 +57,136 @@ create table if not exists raw_meta.quarantine (
 
 def ensure_raw_tables(conn: psycopg.Connection) -> None:
     """Create the landing schemas, raw tables, batch log and quarantine if missing."""
+    # Extract tasks run in parallel; concurrent "create ... if not exists" can still collide.
+    conn.execute("select pg_advisory_xact_lock(hashtext('cvw.ensure_raw_tables'))")
     conn.execute(META_DDL)
     for system in SYSTEMS:
         conn.execute(f"create schema if not exists raw_{system}")
     for source in ALL_TABLES:
         conn.execute(create_table_sql(source, source.raw_table, lineage=True))
+
+
+@dataclass
+class Batch:
+    """One table's landing for one logical date, filled inside ``replace_batch``."""
+
+    source: SourceTable
+    logical_date: date
+    window: Window
+    batch_id: str
+    loaded_at: datetime
+    copy: psycopg.Copy | None = None
+    rows_loaded: int = 0
+    expected_rows: int | None = None  # rows the source says it sent, checked before commit
+    quarantined: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def lineage(self) -> tuple[str, date, datetime]:
+        return (self.batch_id, self.logical_date, self.loaded_at)
+
+    def write_row(self, values: tuple[Any, ...]) -> None:
+        assert self.copy is not None, "write_row is only valid inside replace_batch"
+        self.copy.write_row(values + self.lineage)
+
+    def quarantine(self, locator: str, reason: str, record: str) -> None:
+        self.quarantined.append((locator, reason, record))
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows_loaded + len(self.quarantined)
+
+    def describe(self) -> str:
+        text = f"{self.source.raw_table}: {self.rows_loaded:,} rows loaded"
+        if self.quarantined:
+            text += f", {len(self.quarantined):,} quarantined"
+        return text
+
+
+def copy_into_raw_sql(source: SourceTable) -> str:
+    columns = ", ".join(source.column_names + [column.name for column in LINEAGE_COLUMNS])
+    return f"copy {source.raw_table} ({columns}) from stdin"
+
+
+@contextmanager
+def replace_batch(
+    conn: psycopg.Connection, source: SourceTable, logical_date: date, window: Window
+) -> Iterator[Batch]:
+    """Replace the batch of ``source`` for ``logical_date`` in one transaction.
+
+    Rows are streamed into the raw table with COPY; quarantined records are kept
+    with their reason; the batch log row is written last, so a failure anywhere
+    leaves the previous landing of that date untouched.
+    """
+    started_at = datetime.now(UTC)
+    batch = Batch(
+        source=source,
+        logical_date=logical_date,
+        window=window,
+        batch_id=f"{source.system}.{source.name}.{logical_date:%Y%m%d}.{started_at:%Y%m%dT%H%M%S%f}",
+        loaded_at=started_at,
+    )
+    key = (source.system, source.name, logical_date)
+    with conn.transaction():
+        conn.execute(
+            "delete from raw_meta.quarantine where batch_id in (select batch_id from"
+            " raw_meta.load_batches where source_system = %s and table_name = %s"
+            " and logical_date = %s)",
+            key,
+        )
+        conn.execute(
+            "delete from raw_meta.load_batches where source_system = %s and table_name = %s"
+            " and logical_date = %s",
+            key,
+        )
+        conn.execute(f"delete from {source.raw_table} where _logical_date = %s", (logical_date,))
+        with conn.cursor() as cursor:
+            with cursor.copy(copy_into_raw_sql(source)) as copy:
+                batch.copy = copy
+                yield batch
+            batch.copy = None
+            batch.rows_loaded = cursor.rowcount
+        if batch.expected_rows is not None and batch.expected_rows != batch.rows_read:
+            raise RuntimeError(
+                f"{source.raw_table}: the source sent {batch.expected_rows} rows but "
+                f"{batch.rows_read} were read; batch rolled back"
+            )
+        if batch.quarantined:
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    "insert into raw_meta.quarantine (batch_id, source_system, table_name,"
+                    " record_locator, reason, record) values (%s, %s, %s, %s, %s, %s)",
+                    [(batch.batch_id, source.system, source.name, *q) for q in batch.quarantined],
+                )
+        conn.execute(
+            "insert into raw_meta.load_batches (batch_id, source_system, table_name, logical_date,"
+            " window_start, window_end, rows_read, rows_loaded, rows_quarantined, started_at,"
+            " finished_at) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())",
+            (
+                batch.batch_id, *key, window.start, window.end, batch.rows_read,
+                batch.rows_loaded, len(batch.quarantined), started_at,
+            ),
+        )  # fmt: skip
+
+
+def window_for(
+    conn: psycopg.Connection, source: SourceTable, logical_date: date, end: datetime
+) -> Window:
+    return plan_window(batch_history(conn, source.system, source.name), logical_date, end)
+
+
+def land_system(
+    warehouse_url: str,
+    system: str,
+    land_table: Callable[[psycopg.Connection, SourceTable], Batch],
+    progress: Callable[[str], None] = print,
+) -> list[Batch]:
+    """Land every catalog table of ``system``, one batch (and transaction) per table."""
+    batches = []
+    with psycopg.connect(warehouse_url) as warehouse:
+        ensure_raw_tables(warehouse)
+        warehouse.commit()
+        for source in tables_of(system):
+            batch = land_table(warehouse, source)
+            progress(batch.describe())
+            batches.append(batch)
+    return batches

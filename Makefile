@@ -1,0 +1,61 @@
+# Customer-value warehouse. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := false
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test test-unit lint stop clean distclean lock db-start generate
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements/requirements.lock pyproject.toml
+	@echo "==> Installing locked dependencies into $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode --require-hashes \
+		-r requirements/requirements.lock
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode --no-deps -e .
+	@touch $@
+
+install: $(STAMP) ## Create the virtualenv from the hashed lock file
+
+lock: ## Re-resolve requirements/requirements.in into the hashed lock file
+	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes \
+		requirements/requirements.in -o requirements/requirements.lock
+
+db-start: install ## Start the embedded PostgreSQL (no-op when WAREHOUSE_URL is set)
+	@$(BIN)/python scripts/warehouse_db.py start
+
+generate: db-start ## Generate the simulated source systems only
+	@$(BIN)/python scripts/generate_sources.py
+
+demo: install ## Run the whole pipeline once and print what it published
+	@$(BIN)/python scripts/run_demo.py
+
+test: install ## Run the test suite (unit, DAG integrity, integration on embedded PostgreSQL)
+	@$(BIN)/pytest
+
+test-unit: install ## Run the fast tests only
+	@$(BIN)/pytest -m "not integration"
+
+lint: install ## ruff and sqlfluff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	cd dbt_project && ../$(BIN)/sqlfluff lint models
+
+stop: ## Stop the embedded PostgreSQL and the CRM API
+	@-test -x $(BIN)/python && $(BIN)/python scripts/crm_api.py stop
+	@-test -x $(BIN)/python && $(BIN)/python scripts/warehouse_db.py stop
+
+clean: stop ## Remove all generated state (database, source files, Airflow home, dbt target)
+	rm -rf .state dbt_project/target dbt_project/logs logs
+
+distclean: clean ## Also remove the virtualenv
+	rm -rf $(VENV)

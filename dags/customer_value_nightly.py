@@ -1,0 +1,155 @@
+"""
+### Customer value: nightly build
+
+Extracts the three source systems into the raw landing zone, checks the
+landings with Great Expectations, builds the customer 360, contribution and
+tier marts with dbt (one Airflow task per model, rendered by Cosmos from the
+dbt manifest), checks the built marts, and only then publishes them to schema
+`marts` in one transaction. A failed check stops the run before publish and
+the last good marts stay served.
+
+Each extract is incremental (a watermark per table) and idempotent per logical
+date: rerunning a date replaces that date's landing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import Asset, dag, get_current_context, task
+from cosmos import (
+    DbtTaskGroup,
+    ExecutionConfig,
+    ProfileConfig,
+    ProjectConfig,
+    RenderConfig,
+)
+from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+
+RAW_CORE_BANKING = Asset("warehouse.raw_core_banking")
+RAW_ERP = Asset("warehouse.raw_erp")
+RAW_CRM = Asset("warehouse.raw_crm")
+PUBLISHED_MARTS = Asset("warehouse.marts")
+
+
+def _moment():
+    from cvw.pipeline import RunMoment
+
+    context = get_current_context()
+    return RunMoment.of(context["logical_date"] or context["dag_run"].run_after)
+
+
+@dag(
+    schedule="0 2 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["customer_value", "nightly"],
+    default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=2)},
+)
+def customer_value_nightly():
+    @task(outlets=[RAW_CORE_BANKING])
+    def extract_core_banking() -> dict[str, int]:
+        from cvw.extract.core_banking import extract_core_banking as extract
+        from cvw.pipeline import CORE_BANKING_CONN_ID, WAREHOUSE_CONN_ID, postgres_url
+
+        moment = _moment()
+        batches = extract(
+            postgres_url(WAREHOUSE_CONN_ID),
+            postgres_url(CORE_BANKING_CONN_ID),
+            moment.logical_date,
+            moment.window_end,
+        )
+        return {batch.source.raw_table: batch.rows_loaded for batch in batches}
+
+    @task(outlets=[RAW_ERP])
+    def extract_erp() -> dict[str, int]:
+        from cvw.extract.erp import extract_erp as extract
+        from cvw.pipeline import WAREHOUSE_CONN_ID, erp_export_dir, postgres_url
+
+        moment = _moment()
+        batches = extract(
+            postgres_url(WAREHOUSE_CONN_ID),
+            erp_export_dir(),
+            moment.logical_date,
+            moment.window_end,
+        )
+        return {batch.source.raw_table: batch.rows_loaded for batch in batches}
+
+    @task(outlets=[RAW_CRM])
+    def extract_crm() -> dict[str, int]:
+        from cvw.extract.crm import extract_crm as extract
+        from cvw.pipeline import CRM_API_CONN_ID, WAREHOUSE_CONN_ID, http_base_url, postgres_url
+
+        moment = _moment()
+        batches = extract(
+            postgres_url(WAREHOUSE_CONN_ID),
+            http_base_url(CRM_API_CONN_ID),
+            moment.logical_date,
+            moment.window_end,
+        )
+        return {batch.source.raw_table: batch.rows_loaded for batch in batches}
+
+    @task
+    def validate_raw_landings() -> int:
+        from cvw.pipeline import WAREHOUSE_CONN_ID, postgres_url, record_quality_check
+        from expectations import raise_for_failures, validate_raw_landings
+
+        url, logical_date = postgres_url(WAREHOUSE_CONN_ID), _moment().logical_date
+        report = validate_raw_landings(url, logical_date)
+        record_quality_check(url, logical_date, "raw_landings", report)
+        print(report.summary())
+        raise_for_failures(report)
+        return report.evaluated
+
+    dbt_build = DbtTaskGroup(
+        group_id="dbt_build",
+        project_config=ProjectConfig(
+            dbt_project_path=DBT_PROJECT_DIR,
+            manifest_path=DBT_PROJECT_DIR / "target" / "manifest.json",
+        ),
+        profile_config=ProfileConfig(
+            profile_name="customer_value",
+            target_name="warehouse",
+            profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
+        ),
+        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD
+        ),
+        operator_args={"install_deps": False},
+        default_args={"retries": 0},
+    )
+
+    @task
+    def validate_marts() -> int:
+        from cvw.pipeline import WAREHOUSE_CONN_ID, postgres_url, record_quality_check
+        from cvw.publish import BUILD_SCHEMA
+        from expectations import raise_for_failures, validate_marts
+
+        url = postgres_url(WAREHOUSE_CONN_ID)
+        report = validate_marts(url, schema=BUILD_SCHEMA)
+        record_quality_check(url, _moment().logical_date, "marts", report)
+        print(report.summary())
+        raise_for_failures(report)
+        return report.evaluated
+
+    @task(outlets=[PUBLISHED_MARTS])
+    def publish() -> dict[str, int]:
+        from cvw.pipeline import WAREHOUSE_CONN_ID, postgres_url
+        from cvw.publish import publish_marts
+
+        publication = publish_marts(postgres_url(WAREHOUSE_CONN_ID), _moment().logical_date)
+        return publication.table_row_counts
+
+    landed = [extract_core_banking(), extract_erp(), extract_crm()]
+    raw_checked = validate_raw_landings()
+    marts_checked = validate_marts()
+    landed >> raw_checked >> dbt_build >> marts_checked >> publish()
+
+
+customer_value_nightly()

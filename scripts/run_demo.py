@@ -1,0 +1,85 @@
+"""Run the whole warehouse once: sources, Airflow pipeline, published marts, summary.
+
+Usage: python scripts/run_demo.py [--skip-generate]
+Settings come from the environment (see README, "Configuration").
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+
+from cvw import embedded_pg, runner
+from cvw.config import PROJECT_ROOT, load_settings
+from cvw.summary import render
+
+
+def step(message: str) -> float:
+    print(f"==> {message}", flush=True)
+    return time.monotonic()
+
+
+def done(started: float) -> None:
+    print(f"    done in {time.monotonic() - started:.1f} s", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-generate", action="store_true", help="reuse the source data")
+    args = parser.parse_args()
+    settings = load_settings()
+    total = time.monotonic()
+    # The nightly run the morning after the month end: all month-end postings are in.
+    as_of = date.fromisoformat(settings.as_of)
+    logical_moment = datetime(as_of.year, as_of.month, as_of.day, 6, tzinfo=UTC) + timedelta(1)
+
+    if settings.embedded:
+        started = step(f"Starting embedded PostgreSQL on port {settings.pg_port}")
+        embedded_pg.start(settings)
+        done(started)
+    if not args.skip_generate:
+        started = step(
+            f"Generating source systems (seed {settings.seed}, {settings.customers} customers,"
+            f" {settings.months} months to {settings.as_of})"
+        )
+        generator = PROJECT_ROOT / "scripts" / "generate_sources.py"
+        subprocess.run([sys.executable, str(generator)], check=True)
+        done(started)
+    started = step("Starting the CRM API")
+    crm = [sys.executable, str(PROJECT_ROOT / "scripts" / "crm_api.py")]
+    subprocess.run([*crm, "start"], check=True)
+    done(started)
+    try:
+        started = step("Parsing the dbt project and preparing Airflow")
+        manifest = runner.dbt_parse(settings)
+        runner.airflow_db_migrate(settings)
+        done(started)
+        started = step(f"Running DAG {runner.DAG_ID} for {logical_moment.isoformat()}")
+        result = runner.run_dag(settings, logical_moment)
+        done(started)
+    finally:
+        subprocess.run([*crm, "stop"], check=False)
+    dbt_tasks = sum(1 for task in result.task_states if task.startswith("dbt_build."))
+    print()
+    print(render(settings.warehouse_url, logical_moment.date(), manifest, dbt_tasks))
+    if not result.succeeded:
+        print(
+            f"error: the DAG run ended {result.state}; failed tasks: "
+            f"{', '.join(result.failed_tasks())}; log: {result.log_path}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Demo finished in {time.monotonic() - total:.0f} s; PostgreSQL keeps running.")
+    print(f"WAREHOUSE_URL={settings.warehouse_url}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,89 @@
+"""The work each pipeline task does, callable from Airflow tasks, scripts and tests.
+
+Airflow tasks stay thin: they resolve connections and the run's moment, then
+call these functions. Connections come from Airflow (``AIRFLOW_CONN_<ID>``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+WAREHOUSE_CONN_ID = "warehouse"
+CORE_BANKING_CONN_ID = "core_banking"
+CRM_API_CONN_ID = "crm_api"
+
+
+@dataclass(frozen=True)
+class RunMoment:
+    """The logical date a run lands under and the end of its extraction window."""
+
+    logical_date: date
+    window_end: datetime
+
+    @classmethod
+    def of(cls, moment: datetime) -> RunMoment:
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+        return cls(logical_date=moment.date(), window_end=moment)
+
+
+def postgres_url(conn_id: str) -> str:
+    """A libpq URL for an Airflow connection (hooks hand back SQLAlchemy URLs)."""
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(conn_id)
+    credentials = conn.login or "postgres"
+    if conn.password:
+        credentials += f":{conn.password}"
+    return f"postgresql://{credentials}@{conn.host}:{conn.port or 5432}/{conn.schema}"
+
+
+def http_base_url(conn_id: str) -> str:
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(conn_id)
+    path = f"/{conn.schema.strip('/')}" if conn.schema else ""
+    return f"{conn.conn_type or 'http'}://{conn.host}:{conn.port or 80}{path}"
+
+
+def erp_export_dir() -> Path:
+    from cvw.config import load_settings
+
+    return load_settings().erp_export_dir
+
+
+QUALITY_LOG_DDL = """
+create schema if not exists warehouse_meta;
+create table if not exists warehouse_meta.quality_checks (
+    checked_at timestamptz not null default now(),
+    logical_date date not null,
+    stage text not null,
+    success boolean not null,
+    expectations_evaluated integer not null,
+    expectations_failed integer not null,
+    failures text[] not null
+);
+"""
+
+
+def record_quality_check(warehouse_url: str, logical_date: date, stage: str, report) -> None:
+    """Keep every gate's outcome, passed or failed, for operators and the run summary."""
+    import psycopg
+
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute(QUALITY_LOG_DDL)
+        conn.execute(
+            "insert into warehouse_meta.quality_checks (logical_date, stage, success,"
+            " expectations_evaluated, expectations_failed, failures)"
+            " values (%s, %s, %s, %s, %s, %s)",
+            (
+                logical_date,
+                stage,
+                report.success,
+                report.evaluated,
+                len(report.failed),
+                list(report.failed),
+            ),
+        )

@@ -1,0 +1,122 @@
+"""Run the nightly DAG without a scheduler, as the demo and the integration tests do.
+
+``airflow dags test`` executes the whole DAG in one process against the
+project's own ``AIRFLOW_HOME``; the run's outcome is read back from Airflow's
+metadata database, not guessed from the console output.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cvw.config import PROJECT_ROOT, Settings, airflow_env
+
+DAG_ID = "customer_value_nightly"
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def tool_env(settings: Settings) -> dict[str, str]:
+    return {**os.environ, **airflow_env(settings)}
+
+
+def _run(args: list[str], settings: Settings, log_path: Path, cwd: Path = PROJECT_ROOT) -> None:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log:
+        result = subprocess.run(
+            args, cwd=cwd, env=tool_env(settings), stdout=log, stderr=subprocess.STDOUT, check=False
+        )
+    if result.returncode != 0:
+        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-15:])
+        raise RuntimeError(f"{' '.join(args[:3])} failed (full log: {log_path}):\n{tail}")
+
+
+def dbt_parse(settings: Settings) -> Path:
+    """Write the dbt manifest Cosmos renders the DAG from."""
+    _run(
+        [_bin("dbt"), "parse", "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
+        settings,
+        settings.state_dir / "logs" / "dbt_parse.log",
+        cwd=DBT_PROJECT_DIR,
+    )
+    return DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+def airflow_db_migrate(settings: Settings) -> None:
+    settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    _run(
+        [_bin("airflow"), "db", "migrate"],
+        settings,
+        settings.state_dir / "logs" / "airflow_db_migrate.log",
+    )
+
+
+@dataclass(frozen=True)
+class DagRunResult:
+    state: str
+    task_states: dict[str, str]
+    log_path: Path
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == "success"
+
+    def failed_tasks(self) -> list[str]:
+        return sorted(task for task, state in self.task_states.items() if state != "success")
+
+
+def run_dag(
+    settings: Settings, logical_moment: datetime, progress: Callable[[str], None] = print
+) -> DagRunResult:
+    """Run the DAG for one logical moment and report its final state and task states."""
+    log_path = settings.state_dir / "logs" / f"dag_{logical_moment:%Y%m%dT%H%M%S}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    args = [_bin("airflow"), "dags", "test", DAG_ID, logical_moment.isoformat()]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            args,
+            cwd=PROJECT_ROOT,
+            env=tool_env(settings),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            log.write(line)
+            # Airflow logs one line per task as it finishes; echo those as progress.
+            if "Marking task as" in line:
+                progress("  " + line.split("Marking task as", 1)[1].strip())
+        process.wait()
+    state, tasks = _read_run_states(settings, logical_moment)
+    return DagRunResult(state=state, task_states=tasks, log_path=log_path)
+
+
+def _read_run_states(settings: Settings, logical_moment: datetime) -> tuple[str, dict[str, str]]:
+    database = settings.airflow_home / "airflow.db"
+    with sqlite3.connect(database) as conn:
+        row = conn.execute(
+            "select run_id, state from dag_run where dag_id = ? order by id desc limit 1",
+            (DAG_ID,),
+        ).fetchone()
+        if row is None:
+            return "missing", {}
+        run_id, state = row
+        tasks = dict(
+            conn.execute(
+                "select task_id, coalesce(state, 'none') from task_instance"
+                " where dag_id = ? and run_id = ?",
+                (DAG_ID, run_id),
+            ).fetchall()
+        )
+    return state, tasks

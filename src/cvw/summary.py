@@ -1,0 +1,58 @@
+"""What a run did, read back from the warehouse's own logs: the demo's closing report."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import psycopg
+
+
+def dbt_node_counts(manifest_path: Path) -> dict[str, int]:
+    manifest = json.loads(manifest_path.read_text())
+    counts: dict[str, int] = {}
+    for node in manifest["nodes"].values():
+        if node["package_name"] == manifest["metadata"].get("project_name", node["package_name"]):
+            counts[node["resource_type"]] = counts.get(node["resource_type"], 0) + 1
+    counts["unit_test"] = len(manifest.get("unit_tests", {}))
+    return counts
+
+
+def render(warehouse_url: str, logical_date: date, manifest_path: Path, dbt_tasks: int) -> str:
+    lines = [f"Run for logical date {logical_date}"]
+    with psycopg.connect(warehouse_url) as conn:
+        lines.append("Rows extracted (loaded / quarantined) per source table:")
+        for system, table, loaded, quarantined in conn.execute(
+            "select source_system, table_name, rows_loaded, rows_quarantined"
+            " from raw_meta.load_batches where logical_date = %s"
+            " order by source_system, table_name",
+            (logical_date,),
+        ):
+            lines.append(f"  raw_{system}.{table:<24} {loaded:>10,} / {quarantined:,}")
+        counts = dbt_node_counts(manifest_path)
+        lines.append(
+            f"dbt: {counts.get('model', 0)} models, {counts.get('seed', 0)} seeds,"
+            f" {counts.get('test', 0)} data tests, {counts.get('unit_test', 0)} unit tests"
+            f" built in {dbt_tasks} Airflow tasks"
+        )
+        for stage, success, evaluated, failed in conn.execute(
+            "select distinct on (stage) stage, success, expectations_evaluated,"
+            " expectations_failed from warehouse_meta.quality_checks where logical_date = %s"
+            " order by stage, checked_at desc",
+            (logical_date,),
+        ):
+            verdict = "passed" if success else f"FAILED ({failed} failed)"
+            lines.append(f"Great Expectations {stage}: {evaluated} expectations {verdict}")
+        publication = conn.execute(
+            "select published_at, table_row_counts from warehouse_meta.publications"
+            " order by publication_id desc limit 1"
+        ).fetchone()
+    if publication is None:
+        lines.append("Nothing has been published yet.")
+    else:
+        published_at, table_counts = publication
+        lines.append(f"Published to schema marts at {published_at:%Y-%m-%d %H:%M:%S %Z}:")
+        for table, rows in sorted(table_counts.items()):
+            lines.append(f"  marts.{table:<36} {rows:>10,} rows")
+    return "\n".join(lines)

@@ -1,0 +1,63 @@
+"""Shared fixtures: a real PostgreSQL for every test that needs one.
+
+Tests run against their own embedded server (own data directory and port), so a
+running demo is never touched. Each test that needs a database gets a fresh,
+uniquely named one and drops it afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("CVW_STATE_DIR", str(PROJECT_ROOT / ".state" / "test"))
+os.environ.setdefault("CVW_PG_PORT", "55433")
+os.environ.setdefault("CVW_CRM_PORT", "58091")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+from cvw import embedded_pg  # noqa: E402
+from cvw.config import Settings, load_settings  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def test_settings() -> Iterator[Settings]:
+    settings = load_settings()
+    started_here = False
+    if settings.embedded and not embedded_pg.is_running(settings):
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        embedded_pg.start(settings)
+        started_here = True
+    yield settings
+    if started_here:
+        embedded_pg.stop(settings)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(test_settings: Settings) -> str:
+    """URL of the server's maintenance database, for creating test databases."""
+    if test_settings.embedded:
+        return embedded_pg.server_url(test_settings)
+    return test_settings.warehouse_url.rsplit("/", 1)[0] + "/postgres"
+
+
+def _database_url(admin_url: str, name: str) -> str:
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture
+def scratch_database(pg_admin_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh empty database named after the test; its URL."""
+    name = "t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50]
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}"')
+    yield _database_url(pg_admin_url, name)
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')

@@ -102,3 +102,11 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "ERP_EXPORT_DIR": str(settings.erp_export_dir),
         **dbt_env(settings.warehouse_url),
     }
+
+
+if __name__ == "__main__":
+    # `eval "$(python -m cvw.config)"` prepares a shell for airflow and dbt commands.
+    import shlex
+
+    for name, value in airflow_env(load_settings()).items():
+        print(f"export {name}={shlex.quote(value)}")

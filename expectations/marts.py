@@ -1,0 +1,152 @@
+"""Gate on the built marts before they are published.
+
+dbt builds the marts into a build schema; this gate checks ranges, value sets,
+the contribution arithmetic, the tier distribution and the customer 360's
+completeness there, and only a passing build is published.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import psycopg
+from psycopg import sql
+
+from expectations.report import ValidationReport
+from expectations.runner import Check, libpq_url, run_checks
+
+if TYPE_CHECKING:
+    from great_expectations.expectations import Expectation
+
+CHECKPOINT_NAME = "marts"
+DEFAULT_SCHEMA = "marts_build"
+# Contribution lines are rounded to the cent one by one, so their sums may drift by a cent.
+CENT_TOLERANCE = 0.01
+# Premium is meant for the top few percent (DOMAIN: about the top 5%); more than
+# a tenth of the book in one month means the tier rule or its inputs are wrong.
+MAX_PREMIUM_SHARE = 0.10
+
+SEGMENTS = ("mass", "affluent", "private", "sme", "mid_market", "large")
+CUSTOMER_STATUSES = ("active", "dormant", "closed")
+TIERS = ("premium", "major", "ordinary", "restricted", "potential")
+FEE_CATEGORIES = (
+    "fee_settlement",
+    "fee_wealth_management",
+    "fee_agency_insurance",
+    "fee_cards",
+    "fee_e_banking",
+    "fee_international",
+    "fee_investment_banking",
+)
+CONTRIBUTION_MONEY = (
+    "deposit_average_balance",
+    "loan_average_balance",
+    "deposit_nii",
+    "loan_nii",
+    "fee_income",
+    *FEE_CATEGORIES,
+    "gross_contribution",
+)
+CUSTOMER_360_BALANCES = ("deposit_balance", "loan_balance", "card_balance", "wealth_balance_aum")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _at_least_zero(*columns: str) -> list[Expectation]:
+    from great_expectations import expectations as gxe
+
+    return [gxe.ExpectColumnValuesToBeBetween(column=name, min_value=0) for name in columns]
+
+
+def dim_customer_expectations() -> list[Expectation]:
+    from great_expectations import expectations as gxe
+
+    return [
+        gxe.ExpectTableRowCountToBeBetween(min_value=1),
+        gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
+        gxe.ExpectColumnValuesToBeInSet(column="segment", value_set=list(SEGMENTS)),
+        gxe.ExpectColumnValuesToBeInSet(column="status", value_set=list(CUSTOMER_STATUSES)),
+    ]
+
+
+def contribution_expectations() -> list[Expectation]:
+    from great_expectations import expectations as gxe
+
+    fee_sum = " + ".join(FEE_CATEGORIES)
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["customer_id", "month"]),
+        *(gxe.ExpectColumnValuesToNotBeNull(column=name) for name in CONTRIBUTION_MONEY),
+        *_at_least_zero("deposit_average_balance", "loan_average_balance", "fee_income"),
+        gxe.UnexpectedRowsExpectation(
+            description=f"gross_contribution = deposit_nii + loan_nii + fee_income "
+            f"within {CENT_TOLERANCE}",
+            unexpected_rows_query=(
+                "select customer_id, month from {batch} "
+                "where abs(gross_contribution - (deposit_nii + loan_nii + fee_income)) "
+                f"> {CENT_TOLERANCE}"
+            ),
+        ),
+        gxe.UnexpectedRowsExpectation(
+            description=f"fee_income = sum of fee category columns within {CENT_TOLERANCE}",
+            unexpected_rows_query=(
+                "select customer_id, month from {batch} "
+                f"where abs(fee_income - ({fee_sum})) > {CENT_TOLERANCE}"
+            ),
+        ),
+    ]
+
+
+def tier_expectations() -> list[Expectation]:
+    from great_expectations import expectations as gxe
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["customer_id", "month"]),
+        gxe.ExpectColumnValuesToBeInSet(column="tier", value_set=list(TIERS)),
+        gxe.ExpectColumnValuesToNotBeNull(column="tier_reason"),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="contribution_percentile", min_value=0, max_value=1
+        ),
+        gxe.UnexpectedRowsExpectation(
+            description=f"premium share of customers per month <= {MAX_PREMIUM_SHARE}",
+            unexpected_rows_query=(
+                "select month from {batch} group by month "
+                "having avg(case when tier = 'premium' then 1.0 else 0.0 end) "
+                f"> {MAX_PREMIUM_SHARE}"
+            ),
+        ),
+    ]
+
+
+def customer_360_expectations(customers: int) -> list[Expectation]:
+    from great_expectations import expectations as gxe
+
+    return [
+        # One row per customer of dim_customer: a shorter 360 has silently lost customers.
+        gxe.ExpectTableRowCountToEqual(value=customers),
+        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
+        *_at_least_zero(*CUSTOMER_360_BALANCES, "product_count"),
+    ]
+
+
+def mart_checks(schema: str, customers: int) -> list[Check]:
+    """The checks for the marts in ``schema``; ``customers`` is dim_customer's row count."""
+    expectations = {
+        "dim_customer": dim_customer_expectations(),
+        "fct_customer_contribution_monthly": contribution_expectations(),
+        "customer_tier_monthly": tier_expectations(),
+        "customer_360": customer_360_expectations(customers),
+    }
+    return [
+        Check(name=f"{schema}.{table}", query=f"select * from {schema}.{table}", expectations=rules)
+        for table, rules in expectations.items()
+    ]
+
+
+def validate_marts(warehouse_url: str, schema: str = DEFAULT_SCHEMA) -> ValidationReport:
+    """Validate the marts dbt built into ``schema``."""
+    if not _IDENTIFIER.match(schema):
+        raise ValueError(f"not a plain lower-case schema name: {schema!r}")
+    count_customers = sql.SQL("select count(*) from {}.dim_customer").format(sql.Identifier(schema))
+    with psycopg.connect(libpq_url(warehouse_url)) as conn:
+        customers = conn.execute(count_customers).fetchone()[0]
+    return run_checks(warehouse_url, CHECKPOINT_NAME, mart_checks(schema, customers))

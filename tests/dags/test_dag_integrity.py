@@ -1,0 +1,67 @@
+"""Every DAG file imports cleanly, quickly, and follows the house rules."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from cvw import runner
+from cvw.config import PROJECT_ROOT, airflow_env
+
+
+@pytest.fixture(scope="module")
+def dag_bag(test_settings):
+    os.environ.update(airflow_env(test_settings))
+    runner.dbt_parse(test_settings)
+    from airflow.dag_processing.dagbag import DagBag
+
+    started = time.monotonic()
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+    bag.parse_seconds = time.monotonic() - started
+    return bag
+
+
+def test_no_import_errors(dag_bag):
+    assert dag_bag.import_errors == {}
+
+
+def test_nightly_dag_is_loaded_with_one_file_per_dag(dag_bag):
+    assert set(dag_bag.dag_ids) == {"customer_value_nightly"}
+    for dag_id, dag in dag_bag.dags.items():
+        assert os.path.basename(dag.fileloc) == f"{dag_id}.py"
+
+
+def test_dags_have_tags_docs_and_retries(dag_bag):
+    for dag in dag_bag.dags.values():
+        assert dag.tags, f"{dag.dag_id} has no tags"
+        assert dag.doc_md, f"{dag.dag_id} has no doc_md"
+        assert dag.catchup is False
+        extract_tasks = [t for t in dag.tasks if t.task_id.startswith("extract_")]
+        assert len(extract_tasks) == 3
+        assert all(task.retries >= 1 for task in extract_tasks)
+
+
+def test_dbt_models_are_rendered_between_the_gates(dag_bag):
+    dag = dag_bag.dags["customer_value_nightly"]
+    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt_build.")]
+    assert any("dim_customer" in t.task_id for t in dbt_tasks)
+    publish = dag.get_task("publish")
+    assert publish.upstream_task_ids == {"validate_marts"}
+    upstream_of_gate = dag.get_task("validate_marts").upstream_task_ids
+    assert upstream_of_gate and all(t.startswith("dbt_build.") for t in upstream_of_gate)
+    for task in dbt_tasks:
+        ancestors = {t.task_id for t in task.get_flat_relatives(upstream=True)}
+        assert "validate_raw_landings" in ancestors, task.task_id
+
+
+def test_producing_tasks_declare_assets(dag_bag):
+    dag = dag_bag.dags["customer_value_nightly"]
+    for task_id in ("extract_core_banking", "extract_erp", "extract_crm", "publish"):
+        assert dag.get_task(task_id).outlets, f"{task_id} declares no asset"
+
+
+def test_dag_folder_parses_well_within_the_import_timeout(dag_bag):
+    # Airflow's default import timeout is 30 s; a slow DAG file silently disappears.
+    assert dag_bag.parse_seconds < 15

@@ -1,0 +1,389 @@
+"""The data-quality gates against a scratch database on the local PostgreSQL server.
+
+The module creates the ``gx_scratch`` database on the test server, lands small hand-made batches for
+several logical dates and builds tiny marts in scratch schemas, then drops the
+database again. Each failing case differs from a passing one in a single value.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from cvw.catalog import ALL_TABLES
+from cvw.landing import ensure_raw_tables
+from expectations import (
+    DataQualityError,
+    ValidationReport,
+    raise_for_failures,
+    validate_marts,
+    validate_raw_landings,
+)
+from expectations.marts import mart_checks
+from expectations.raw_landings import PATTERNS, RANGES, VALUE_SETS
+from expectations.runner import build_checkpoint, ephemeral_context
+
+SCRATCH_DB = "gx_scratch"
+VALID_DATE = date(2026, 10, 31)
+OUT_OF_RANGE_DATE = date(2026, 11, 1)
+SHORT_BATCH_DATE = date(2026, 11, 2)
+UNLOGGED_DATE = date(2026, 11, 3)
+LOADED_AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+UPDATED_AT = datetime(2026, 10, 31, 18, 0, tzinfo=UTC)
+# Per run over the whole catalog: 114 required columns, 14 value sets, 25 ranges,
+# 2 period formats and one row-count control total for each of the 17 tables.
+RAW_EXPECTATIONS = 114 + 14 + 25 + 2 + 17
+
+
+def customer(customer_id: str, **changes: Any) -> dict[str, Any]:
+    row = {
+        "customer_id": customer_id,
+        "customer_type": "retail",
+        "full_name": f"Customer {customer_id}",
+        "segment": "mass",
+        "branch_id": "B01",
+        "region": "north",
+        "onboarded_date": date(2021, 3, 1),
+        "status": "active",
+        "credit_rating": "A",
+        "updated_at": UPDATED_AT,
+    }
+    return row | changes
+
+
+def loan(loan_id: str, **changes: Any) -> dict[str, Any]:
+    row = {
+        "loan_id": loan_id,
+        "snapshot_date": date(2026, 10, 31),
+        "customer_id": "C001",
+        "principal_amount": 50000,
+        "outstanding_balance": 42000,
+        "interest_rate": 0.045,
+        "term_months": 36,
+        "risk_rating": "BBB",
+        "probability_of_default": 0.02,
+        "loss_given_default": 0.45,
+        "days_past_due": 0,
+        "updated_at": UPDATED_AT,
+    }
+    return row | changes
+
+
+VALID_BATCH: dict[str, list[dict[str, Any]]] = {
+    "raw_core_banking.customers": [
+        customer("C001"),
+        customer("C002", customer_type="corporate", segment="sme", credit_rating=None),
+    ],
+    "raw_core_banking.products": [
+        {
+            "product_code": "LN36",
+            "product_name": "Business loan 36m",
+            "product_family": "loan",
+            "term_months": 36,
+            "standard_rate": 0.045,
+            "is_credit": True,
+            "updated_at": UPDATED_AT,
+        }
+    ],
+    "raw_core_banking.loans": [loan("A100"), loan("A101", days_past_due=12)],
+    "raw_core_banking.transactions": [
+        {
+            "transaction_id": tid,
+            "account_id": "A200",
+            "customer_id": "C001",
+            "posted_at": UPDATED_AT,
+            "channel": "mobile",
+            "transaction_type": "payment",
+            "amount": 19.90,
+        }
+        for tid in (1, 2)
+    ],
+    "raw_erp.gl_postings": [
+        {
+            "posting_id": "GL1",
+            "posting_date": date(2026, 10, 31),
+            "period": "2026-10",
+            "gl_account": "4100",
+            "gl_line": "fee_income",
+            "cost_center_id": "CC01",
+            "amount": 1250.00,
+            "currency": "CNY",
+        }
+    ],
+    "raw_crm.surveys": [
+        {
+            "survey_id": "S1",
+            "contact_id": "K1",
+            "score": 9,
+            "responded_at": UPDATED_AT,
+            "updated_at": UPDATED_AT,
+        }
+    ],
+}
+
+
+def land(
+    conn: psycopg.Connection,
+    logical_date: date,
+    batch: dict[str, list[dict[str, Any]]],
+    *,
+    rows_loaded: dict[str, int] | None = None,
+    unlogged: tuple[str, ...] = (),
+) -> None:
+    """Land ``batch`` for the date and log a batch row for every catalog table."""
+    batch_id = f"test-{logical_date}"
+    for raw_table, rows in batch.items():
+        for row in rows:
+            record = row | {
+                "_batch_id": batch_id,
+                "_logical_date": logical_date,
+                "_loaded_at": LOADED_AT,
+            }
+            schema, name = raw_table.split(".")
+            conn.execute(
+                sql.SQL("insert into {} ({}) values ({})").format(
+                    sql.Identifier(schema, name),
+                    sql.SQL(", ").join(map(sql.Identifier, record)),
+                    sql.SQL(", ").join(sql.Placeholder() * len(record)),
+                ),
+                list(record.values()),
+            )
+    counts = {raw_table: len(rows) for raw_table, rows in batch.items()} | (rows_loaded or {})
+    for source in ALL_TABLES:
+        if source.raw_table in unlogged:
+            continue
+        loaded = counts.get(source.raw_table, 0)
+        conn.execute(
+            "insert into raw_meta.load_batches (batch_id, source_system, table_name, "
+            "logical_date, window_end, rows_read, rows_loaded, rows_quarantined, started_at, "
+            "finished_at) values (%s, %s, %s, %s, %s, %s, %s, 0, %s, %s)",
+            (
+                f"{batch_id}-{source.raw_table}",
+                source.system,
+                source.name,
+                logical_date,
+                LOADED_AT,
+                loaded,
+                loaded,
+                LOADED_AT,
+                LOADED_AT,
+            ),
+        )
+
+
+def build_marts(
+    conn: psycopg.Connection,
+    schema: str,
+    *,
+    gross_error: float = 0.0,
+    customers_in_360: int = 10,
+    premium_customers: int = 1,
+) -> None:
+    """Ten customers; one contribution row (C002, October) can be put off by ``gross_error``."""
+    statements = [
+        "create schema {s}",
+        """create table {s}.dim_customer as
+        select format('C%s', lpad(n::text, 3, '0')) as customer_id, 'retail' as customer_type,
+               'Customer ' || n as full_name, (array['mass', 'affluent', 'private'])[1 + n % 3]
+               as segment, null::text as industry, 'B01' as branch_id, 'north' as region,
+               date '2021-03-01' as onboarded_date, 'active' as status,
+               null::date as closed_date, 'A' as credit_rating, true as is_active,
+               'RM01' as rm_id
+        from generate_series(1, 10) as n""",
+        """create table {s}.fct_customer_contribution_monthly (
+            customer_id, month, deposit_average_balance, loan_average_balance, deposit_nii,
+            loan_nii, fee_income, fee_settlement, fee_wealth_management, fee_agency_insurance,
+            fee_cards, fee_e_banking, fee_international, fee_investment_banking,
+            gross_contribution
+        ) as values
+        ('C001', date '2026-09-30', 12000.00, 0.00, 21.37, 0.00, 5.50,
+         2.00, 3.50, 0.00, 0.00, 0.00, 0.00, 0.00, 26.87),
+        ('C001', date '2026-10-31', 12500.00, 0.00, 22.05, 0.00, 0.00,
+         0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 22.05),
+        ('C002', date '2026-10-31', 300.00, 80000.00, 0.54, 141.20, 38.00,
+         10.00, 0.00, 8.00, 12.00, 3.00, 5.00, 0.00, 179.74 + {gross_error})""",
+        """create table {s}.customer_tier_monthly as
+        select format('C%s', lpad(n::text, 3, '0')) as customer_id,
+               date '2026-10-31' as month,
+               case when n <= {premium} then 'premium' else 'ordinary' end as tier,
+               'contribution rank ' || n as tier_reason,
+               1000.00 - n as contribution_l12m, round((11 - n) / 10.0, 2)
+               as contribution_percentile
+        from generate_series(1, 10) as n""",
+        """create table {s}.customer_360 as
+        select format('C%s', lpad(n::text, 3, '0')) as customer_id, 1000.00 * n
+               as deposit_balance, 0.00 as loan_balance, 0.00 as card_balance,
+               500.00 as wealth_balance_aum, 2 as product_count,
+               1000.00 - n as contribution_l12m
+        from generate_series(1, {in_360}) as n""",
+    ]
+    for statement in statements:
+        conn.execute(
+            statement.format(
+                s=schema,
+                gross_error=gross_error,
+                premium=premium_customers,
+                in_360=customers_in_360,
+            )
+        )
+
+
+@pytest.fixture(scope="module")
+def scratch_url(pg_admin_url: str) -> Iterator[str]:
+    try:
+        admin = psycopg.connect(pg_admin_url, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at {pg_admin_url}: {exc}")
+    with admin:
+        admin.execute(f"drop database if exists {SCRATCH_DB} with (force)")
+        admin.execute(f"create database {SCRATCH_DB}")
+        url = pg_admin_url.rsplit("/", 1)[0] + f"/{SCRATCH_DB}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            ensure_raw_tables(conn)
+            land(conn, VALID_DATE, VALID_BATCH)
+            land(
+                conn,
+                OUT_OF_RANGE_DATE,
+                {
+                    "raw_core_banking.loans": [
+                        loan("A100"),
+                        loan("A101", probability_of_default=1.5),
+                    ]
+                },
+            )
+            land(
+                conn,
+                SHORT_BATCH_DATE,
+                {"raw_core_banking.customers": [customer(f"C00{n}") for n in range(1, 5)]},
+                rows_loaded={"raw_core_banking.customers": 5},
+            )
+            land(conn, UNLOGGED_DATE, {}, unlogged=("raw_crm.surveys",))
+            build_marts(conn, "marts_ok")
+            build_marts(conn, "marts_gross_off", gross_error=0.05)
+            build_marts(conn, "marts_short_360", customers_in_360=9)
+            build_marts(conn, "marts_premium_heavy", premium_customers=2)
+        yield url
+        admin.execute(f"drop database if exists {SCRATCH_DB} with (force)")
+
+
+def test_valid_batch_passes_and_ignores_other_dates(scratch_url: str) -> None:
+    report = validate_raw_landings(scratch_url, VALID_DATE)
+
+    assert report.failed == []
+    assert report.success
+    assert report.evaluated == RAW_EXPECTATIONS
+    assert report.summary() == f"all {report.evaluated} expectations passed"
+    raise_for_failures(report)
+
+
+def test_out_of_range_value_fails_naming_table_and_column(scratch_url: str) -> None:
+    report = validate_raw_landings(scratch_url, OUT_OF_RANGE_DATE)
+
+    assert not report.success
+    assert len(report.failed) == 1
+    (failure,) = report.failed
+    assert failure.startswith(
+        "raw_core_banking.loans: expect_column_values_to_be_between column=probability_of_default"
+    )
+    assert failure.endswith("-> 1 of 2 rows, e.g. 1.500000")
+
+
+def test_control_total_mismatch_fails(scratch_url: str) -> None:
+    report = validate_raw_landings(scratch_url, SHORT_BATCH_DATE)
+
+    assert report.failed == [
+        "raw_core_banking.customers: expect_table_row_count_to_equal value=5 -> 4"
+    ]
+    with pytest.raises(DataQualityError, match=r"^1 of \d+ expectations failed: raw_core_bank"):
+        raise_for_failures(report)
+
+
+def test_missing_batch_log_row_fails_and_empty_batches_pass(scratch_url: str) -> None:
+    report = validate_raw_landings(scratch_url, UNLOGGED_DATE)
+
+    assert report.failed == [
+        f"raw_crm.surveys: batch log row -> none in raw_meta.load_batches for {UNLOGGED_DATE}"
+    ]
+    # Every other table has an empty batch and rows_loaded = 0, which passes. The missing
+    # control total is counted in place of the row-count expectation it replaces.
+    assert report.evaluated == RAW_EXPECTATIONS
+
+
+def test_marts_pass(scratch_url: str) -> None:
+    report = validate_marts(scratch_url, "marts_ok")
+
+    assert report.failed == []
+    # dim_customer 4, contribution 1 key + 13 not-null + 3 ranges + 2 sums, tier 5, 360 7.
+    assert report.evaluated == 35
+
+
+def test_gross_contribution_off_by_five_cents_fails(scratch_url: str) -> None:
+    report = validate_marts(scratch_url, "marts_gross_off")
+
+    assert report.failed == [
+        "marts_gross_off.fct_customer_contribution_monthly: unexpected_rows_expectation "
+        "gross_contribution = deposit_nii + loan_nii + fee_income within 0.01 -> 1"
+    ]
+
+
+def test_customer_360_missing_a_customer_fails(scratch_url: str) -> None:
+    report = validate_marts(scratch_url, "marts_short_360")
+
+    assert report.failed == [
+        "marts_short_360.customer_360: expect_table_row_count_to_equal value=10 -> 9"
+    ]
+
+
+def test_premium_share_above_a_tenth_fails(scratch_url: str) -> None:
+    report = validate_marts(scratch_url, "marts_premium_heavy")
+
+    assert report.failed == [
+        "marts_premium_heavy.customer_tier_monthly: unexpected_rows_expectation "
+        "premium share of customers per month <= 0.1 -> 1"
+    ]
+
+
+def test_building_twice_in_one_context_does_not_fail(scratch_url: str) -> None:
+    context = ephemeral_context()
+    checks = mart_checks("marts_ok", customers=10)
+    build_checkpoint(context, scratch_url, "marts", checks)
+    checkpoint = build_checkpoint(context, scratch_url, "marts", checks)
+
+    assert checkpoint.run().success
+    assert len(context.suites.all()) == len(checks)
+
+
+def test_schema_name_must_be_a_plain_identifier(scratch_url: str) -> None:
+    with pytest.raises(ValueError, match="schema name"):
+        validate_marts(scratch_url, "marts; drop table x")
+
+
+def test_rules_name_catalog_columns() -> None:
+    columns = {source.raw_table: set(source.column_names) for source in ALL_TABLES}
+    for rules in (VALUE_SETS, RANGES, PATTERNS):
+        for raw_table, by_column in rules.items():
+            assert set(by_column) <= columns[raw_table], raw_table
+
+
+def test_failure_message_is_one_line_with_the_first_three() -> None:
+    report = ValidationReport(success=False, evaluated=40, failed=[f"t: e{n}" for n in range(5)])
+
+    with pytest.raises(DataQualityError) as caught:
+        raise_for_failures(report)
+    assert str(caught.value) == "5 of 40 expectations failed: t: e0; t: e1; t: e2 (+2 more)"
+    assert report.summary().splitlines()[0] == "5 of 40 expectations failed:"
+
+
+def test_importing_the_package_does_not_import_great_expectations() -> None:
+    probe = "import sys, expectations; print('great_expectations' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

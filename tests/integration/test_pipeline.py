@@ -1,0 +1,224 @@
+"""The whole pipeline at small scale on the embedded PostgreSQL, through real Airflow runs.
+
+Expected numbers are computed here, independently, from the generated source
+systems (core-banking tables, ERP CSV files, the CRM database) with pandas;
+none of them comes from the project's SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pandas as pd
+import psycopg
+import pytest
+
+from cvw import runner
+from cvw.catalog import tables_of
+from cvw.config import PROJECT_ROOT
+from cvw.generate import GeneratorParams, generate
+
+pytestmark = pytest.mark.integration
+
+PARAMS = GeneratorParams(seed=7, customers=150, months=3, as_of=date(2026, 10, 31))
+MOMENT = datetime(2026, 11, 1, 6, tzinfo=UTC)
+CRM_CLI = [sys.executable, str(PROJECT_ROOT / "scripts" / "crm_api.py")]
+
+
+def _recreate_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}"')
+
+
+@pytest.fixture(scope="module")
+def first_run(test_settings, pg_admin_url):
+    _recreate_database(pg_admin_url, "warehouse")
+    generate(
+        PARAMS,
+        core_banking_url=test_settings.core_banking_url,
+        erp_export_dir=test_settings.erp_export_dir,
+        crm_db_path=test_settings.crm_db_path,
+        truth_dir=test_settings.truth_dir,
+    )
+    subprocess.run([*CRM_CLI, "start"], check=True)
+    try:
+        runner.dbt_parse(test_settings)
+        runner.airflow_db_migrate(test_settings)
+        yield runner.run_dag(test_settings, MOMENT, progress=lambda _: None)
+    finally:
+        subprocess.run([*CRM_CLI, "stop"], check=False)
+
+
+def _frame(url: str, query: str) -> pd.DataFrame:
+    with psycopg.connect(url) as conn:
+        cursor = conn.execute(query)
+        return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
+
+
+def _scalar(url: str, query: str):
+    with psycopg.connect(url) as conn:
+        return conn.execute(query).fetchone()[0]
+
+
+def test_dag_run_succeeds(first_run):
+    assert first_run.succeeded, f"failed tasks: {first_run.failed_tasks()}; {first_run.log_path}"
+    assert first_run.task_states["publish"] == "success"
+
+
+def test_every_source_row_is_landed_or_quarantined(first_run, test_settings):
+    warehouse = test_settings.warehouse_url
+    for source in tables_of("core_banking"):
+        expected = _scalar(test_settings.core_banking_url, f"select count(*) from {source.name}")
+        assert _scalar(warehouse, f"select count(*) from {source.raw_table}") == expected
+    for source in tables_of("erp"):
+        manifests = sorted(test_settings.erp_export_dir.glob("*/manifest.json"))
+        expected = sum(
+            json.loads(path.read_text())["files"][f"{source.name}.csv"]["rows"]
+            for path in manifests
+        )
+        landed = _scalar(warehouse, f"select count(*) from {source.raw_table}")
+        quarantined = _scalar(
+            warehouse,
+            f"select count(*) from raw_meta.quarantine where table_name = '{source.name}'",
+        )
+        assert landed + quarantined == expected, source.name
+    with sqlite3.connect(test_settings.crm_db_path) as crm:
+        for source in tables_of("crm"):
+            expected = crm.execute(f"select count(*) from {source.name}").fetchone()[0]
+            assert _scalar(warehouse, f"select count(*) from {source.raw_table}") == expected
+
+
+def test_published_customer_tables_have_one_row_per_customer(first_run, test_settings):
+    customers = _scalar(test_settings.core_banking_url, "select count(*) from customers")
+    assert customers == PARAMS.customers
+    for table in ("dim_customer", "customer_360"):
+        assert (
+            _scalar(test_settings.warehouse_url, f"select count(*) from marts.{table}") == customers
+        )
+
+
+def test_tiers_cover_exactly_the_active_customers_each_month(first_run, test_settings):
+    customers = _frame(
+        test_settings.core_banking_url,
+        "select customer_id, onboarded_date, closed_date from customers",
+    )
+    tiers = _frame(
+        test_settings.warehouse_url,
+        "select month, count(*) as n from marts.customer_tier_monthly group by month",
+    )
+    assert len(tiers) == PARAMS.months
+    for month, published in zip(tiers["month"], tiers["n"], strict=True):
+        month_end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
+        active = (customers["onboarded_date"] <= month_end) & (
+            customers["closed_date"].isna() | (customers["closed_date"] >= month)
+        )
+        assert published == int(active.sum()), month
+
+
+def test_monthly_fee_income_equals_core_banking_fee_postings(first_run, test_settings):
+    fees = _frame(test_settings.core_banking_url, "select posted_date, amount from fee_postings")
+    fees["month"] = pd.to_datetime(fees["posted_date"]).dt.to_period("M").dt.start_time.dt.date
+    expected = fees.groupby("month")["amount"].sum()
+    published = _frame(
+        test_settings.warehouse_url,
+        "select month, sum(fee_income) as fee_income from marts.fct_customer_contribution_monthly"
+        " group by month",
+    ).set_index("month")["fee_income"]
+    assert published.to_dict() == expected.to_dict()
+
+
+def _independent_nii(settings) -> pd.DataFrame:
+    """Deposit and loan NII per customer and month from source rows and the ERP FTP curve."""
+    core = settings.core_banking_url
+    balances = _frame(
+        core, "select account_id, balance_date, average_balance, days_in_month from balances"
+    )
+    accounts = _frame(
+        core,
+        "select account_id, customer_id, product_code, interest_rate, term_months from accounts",
+    )
+    products = _frame(core, "select product_code, product_family from products")
+    curve = pd.concat(
+        pd.read_csv(path, dtype={"ftp_rate": str})
+        for path in sorted(settings.erp_export_dir.glob("*/ftp_curve.csv"))
+    )
+    frame = balances.merge(accounts, on="account_id").merge(products, on="product_code")
+    frame["curve_date"] = pd.to_datetime(frame["balance_date"]).dt.to_period("M").dt.start_time
+    curve["curve_date"] = pd.to_datetime(curve["curve_date"])
+    curve["ftp_rate"] = curve["ftp_rate"].astype(float)
+    terms = np.sort(curve["term_months"].unique())
+
+    def bucket(term: int) -> int:
+        eligible = terms[terms >= term]
+        return int(eligible[0]) if len(eligible) else int(terms[-1])
+
+    frame["term_bucket"] = frame["term_months"].map(bucket)
+    frame = frame.merge(
+        curve.rename(columns={"term_months": "term_bucket"}), on=["curve_date", "term_bucket"]
+    )
+    balance = frame["average_balance"].astype(float)
+    rate = frame["interest_rate"].astype(float)
+    accrual = balance * frame["days_in_month"] / 365
+    is_deposit = frame["product_family"].isin(["current_deposit", "term_deposit"])
+    is_credit = frame["product_family"].isin(["loan", "card"])
+    frame["deposit_nii"] = np.where(is_deposit, accrual * (frame["ftp_rate"] - rate), 0.0)
+    frame["loan_nii"] = np.where(is_credit, accrual * (rate - frame["ftp_rate"]), 0.0)
+    frame["month"] = frame["curve_date"].dt.date
+    return frame.groupby(["customer_id", "month"])[["deposit_nii", "loan_nii"]].sum().round(2)
+
+
+def test_net_interest_income_matches_an_independent_computation(first_run, test_settings):
+    expected = _independent_nii(test_settings)
+    published = _frame(
+        test_settings.warehouse_url,
+        "select customer_id, month, deposit_nii, loan_nii"
+        " from marts.fct_customer_contribution_monthly",
+    ).set_index(["customer_id", "month"])
+    joined = expected.join(published.astype(float), rsuffix="_published", how="inner")
+    assert len(joined) == len(expected)
+    for column in ("deposit_nii", "loan_nii"):
+        difference = (joined[column] - joined[f"{column}_published"]).abs().max()
+        assert difference <= 0.01, column
+    assert abs(expected["deposit_nii"].sum()) > 0 and abs(expected["loan_nii"].sum()) > 0
+
+
+def test_failed_expectation_blocks_publish_and_keeps_previous_marts(first_run, test_settings):
+    warehouse = test_settings.warehouse_url
+    publications = _scalar(warehouse, "select count(*) from warehouse_meta.publications")
+    contribution = _scalar(
+        warehouse, "select sum(gross_contribution) from marts.fct_customer_contribution_monthly"
+    )
+    loan_id = _scalar(test_settings.core_banking_url, "select min(loan_id) from loans")
+    with psycopg.connect(test_settings.core_banking_url) as conn:
+        conn.execute("update loans set probability_of_default = 1.5 where loan_id = %s", (loan_id,))
+    subprocess.run([*CRM_CLI, "start"], check=True)
+    try:
+        rerun = runner.run_dag(test_settings, MOMENT, progress=lambda _: None)
+    finally:
+        subprocess.run([*CRM_CLI, "stop"], check=False)
+        with psycopg.connect(test_settings.core_banking_url) as conn:
+            conn.execute(
+                "update loans set probability_of_default = 0.01 where loan_id = %s", (loan_id,)
+            )
+    assert rerun.state == "failed"
+    assert rerun.task_states["validate_raw_landings"] == "failed"
+    assert rerun.task_states["publish"] != "success"
+    assert _scalar(warehouse, "select count(*) from warehouse_meta.publications") == publications
+    assert (
+        _scalar(
+            warehouse, "select sum(gross_contribution) from marts.fct_customer_contribution_monthly"
+        )
+        == contribution
+    )
+    failures = _scalar(
+        warehouse,
+        "select failures from warehouse_meta.quality_checks where not success"
+        " order by checked_at desc limit 1",
+    )
+    assert any("probability_of_default" in failure for failure in failures)

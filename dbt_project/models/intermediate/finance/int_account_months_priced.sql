@@ -1,0 +1,123 @@
+-- Each account-month balance joined to its account, its product and the FTP
+-- rate for its term, with the month's net interest income (unrounded, CNY).
+--
+-- FTP rate: the curve whose curve_date is the first day of the balance month,
+-- at the smallest curve term_months >= the account's term_months; terms
+-- beyond the longest point take the longest point (current deposits, term 0,
+-- take the shortest point).
+--
+-- Net interest income (NII), with days = days_in_month and basis the
+-- contribution_day_count_basis var (365):
+--   deposit families:  average_balance x (ftp_rate - interest_rate) x days / basis
+--   credit families:   average_balance x (interest_rate - ftp_rate) x days / basis
+--   other (wealth):    0
+with
+
+balances as (
+
+    select * from {{ ref('stg_core_banking__balances') }}
+
+),
+
+accounts as (
+
+    select * from {{ ref('stg_core_banking__accounts') }}
+
+),
+
+products as (
+
+    select * from {{ ref('stg_core_banking__products') }}
+
+),
+
+ftp_rates as (
+
+    select * from {{ ref('stg_erp__ftp_rates') }}
+
+),
+
+balances_joined_to_accounts as (
+
+    select
+        balances.account_id,
+        accounts.customer_id,
+        accounts.product_code,
+        products.product_family,
+        cast(date_trunc('month', balances.balance_date) as date) as month,
+        balances.balance_date,
+        balances.days_in_month,
+        balances.month_end_balance,
+        balances.average_balance,
+        accounts.interest_rate,
+        accounts.term_months as account_term_months,
+        products.product_family
+        in {{ sql_string_list(var('contribution_deposit_product_families')) }} as is_deposit,
+        products.product_family
+        in {{ sql_string_list(var('contribution_credit_product_families')) }} as is_credit_product
+    from balances
+    inner join accounts
+        on balances.account_id = accounts.account_id
+    inner join products
+        on accounts.product_code = products.product_code
+
+),
+
+ftp_terms_matched as (
+
+    select
+        balances_joined_to_accounts.account_id,
+        balances_joined_to_accounts.balance_date,
+        coalesce(
+            min(ftp_rates.term_months) filter (
+                where ftp_rates.term_months >= balances_joined_to_accounts.account_term_months
+            ),
+            max(ftp_rates.term_months)
+        ) as ftp_term_months
+    from balances_joined_to_accounts
+    left join ftp_rates
+        on balances_joined_to_accounts.month = ftp_rates.curve_date
+    group by
+        balances_joined_to_accounts.account_id,
+        balances_joined_to_accounts.balance_date
+
+),
+
+balances_joined_to_ftp_rates as (
+
+    select
+        balances_joined_to_accounts.*,
+        ftp_terms_matched.ftp_term_months,
+        ftp_rates.ftp_rate
+    from balances_joined_to_accounts
+    inner join ftp_terms_matched
+        on
+            balances_joined_to_accounts.account_id = ftp_terms_matched.account_id
+            and balances_joined_to_accounts.balance_date = ftp_terms_matched.balance_date
+    left join ftp_rates
+        on
+            balances_joined_to_accounts.month = ftp_rates.curve_date
+            and ftp_terms_matched.ftp_term_months = ftp_rates.term_months
+
+),
+
+final as (
+
+    select
+        *,
+        case
+            when is_deposit
+                then
+                    average_balance * (ftp_rate - interest_rate) * days_in_month
+                    / {{ var('contribution_day_count_basis') }}
+            when is_credit_product
+                then
+                    average_balance * (interest_rate - ftp_rate) * days_in_month
+                    / {{ var('contribution_day_count_basis') }}
+            else 0
+        end as net_interest_income
+    from balances_joined_to_ftp_rates
+
+)
+
+select * from final

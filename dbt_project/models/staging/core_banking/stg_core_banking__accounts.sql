@@ -1,0 +1,48 @@
+with
+
+source as (
+
+    select * from {{ source('core_banking', 'accounts') }}
+
+),
+
+versions_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by account_id
+            order by updated_at desc, _loaded_at desc
+        ) as version_rank
+    from source
+
+),
+
+latest_versions as (
+
+    select * from versions_ranked
+    where version_rank = 1
+
+),
+
+renamed as (
+
+    select
+        cast(account_id as text) as account_id,
+        cast(customer_id as text) as customer_id,
+        cast(product_code as text) as product_code,
+        cast(branch_id as text) as branch_id,
+        cast(currency as text) as currency_code,
+        cast(opened_date as date) as opened_date,
+        cast(closed_date as date) as closed_date,
+        cast(status as text) as status,
+        cast(interest_rate as numeric(9, 6)) as interest_rate,
+        cast(term_months as integer) as term_months,
+        cast(updated_at as timestamptz) as updated_at,
+        cast(_batch_id as text) as batch_id,
+        cast(_loaded_at as timestamptz) as loaded_at
+    from latest_versions
+
+)
+
+select * from renamed

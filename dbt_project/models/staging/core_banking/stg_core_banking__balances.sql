@@ -1,0 +1,44 @@
+with
+
+source as (
+
+    select * from {{ source('core_banking', 'balances') }}
+
+),
+
+versions_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by account_id, balance_date
+            order by updated_at desc, _loaded_at desc
+        ) as version_rank
+    from source
+
+),
+
+latest_versions as (
+
+    select * from versions_ranked
+    where version_rank = 1
+
+),
+
+renamed as (
+
+    select
+        cast(account_id as text) as account_id,
+        cast(balance_date as date) as balance_date,
+        cast(month_end_balance as numeric(18, 2)) as month_end_balance,
+        cast(average_balance as numeric(18, 2)) as average_balance,
+        cast(interest_accrued as numeric(18, 2)) as interest_accrued,
+        cast(days_in_month as integer) as days_in_month,
+        cast(updated_at as timestamptz) as updated_at,
+        cast(_batch_id as text) as batch_id,
+        cast(_loaded_at as timestamptz) as loaded_at
+    from latest_versions
+
+)
+
+select * from renamed

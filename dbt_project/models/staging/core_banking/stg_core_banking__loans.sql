@@ -1,0 +1,49 @@
+with
+
+source as (
+
+    select * from {{ source('core_banking', 'loans') }}
+
+),
+
+versions_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by loan_id, snapshot_date
+            order by updated_at desc, _loaded_at desc
+        ) as version_rank
+    from source
+
+),
+
+latest_versions as (
+
+    select * from versions_ranked
+    where version_rank = 1
+
+),
+
+renamed as (
+
+    select
+        cast(loan_id as text) as loan_id,
+        cast(snapshot_date as date) as snapshot_date,
+        cast(customer_id as text) as customer_id,
+        cast(principal_amount as numeric(18, 2)) as principal_amount,
+        cast(outstanding_balance as numeric(18, 2)) as outstanding_balance,
+        cast(interest_rate as numeric(9, 6)) as interest_rate,
+        cast(term_months as integer) as term_months,
+        cast(risk_rating as text) as risk_rating,
+        cast(probability_of_default as numeric(7, 6)) as probability_of_default,
+        cast(loss_given_default as numeric(7, 6)) as loss_given_default,
+        cast(days_past_due as integer) as days_past_due,
+        cast(updated_at as timestamptz) as updated_at,
+        cast(_batch_id as text) as batch_id,
+        cast(_loaded_at as timestamptz) as loaded_at
+    from latest_versions
+
+)
+
+select * from renamed

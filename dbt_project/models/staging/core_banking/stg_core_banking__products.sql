@@ -1,0 +1,44 @@
+with
+
+source as (
+
+    select * from {{ source('core_banking', 'products') }}
+
+),
+
+versions_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by product_code
+            order by updated_at desc, _loaded_at desc
+        ) as version_rank
+    from source
+
+),
+
+latest_versions as (
+
+    select * from versions_ranked
+    where version_rank = 1
+
+),
+
+renamed as (
+
+    select
+        cast(product_code as text) as product_code,
+        cast(product_name as text) as product_name,
+        cast(product_family as text) as product_family,
+        cast(term_months as integer) as term_months,
+        cast(standard_rate as numeric(9, 6)) as standard_rate,
+        cast(is_credit as boolean) as is_credit,
+        cast(updated_at as timestamptz) as updated_at,
+        cast(_batch_id as text) as batch_id,
+        cast(_loaded_at as timestamptz) as loaded_at
+    from latest_versions
+
+)
+
+select * from renamed

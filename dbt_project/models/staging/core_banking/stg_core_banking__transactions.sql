@@ -1,0 +1,44 @@
+with
+
+source as (
+
+    select * from {{ source('core_banking', 'transactions') }}
+
+),
+
+versions_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by transaction_id
+            order by posted_at desc, _loaded_at desc
+        ) as version_rank
+    from source
+
+),
+
+latest_versions as (
+
+    select * from versions_ranked
+    where version_rank = 1
+
+),
+
+renamed as (
+
+    select
+        cast(transaction_id as bigint) as transaction_id,
+        cast(account_id as text) as account_id,
+        cast(customer_id as text) as customer_id,
+        cast(posted_at as timestamptz) as posted_at,
+        cast(channel as text) as channel,
+        cast(transaction_type as text) as transaction_type,
+        cast(amount as numeric(18, 2)) as amount,
+        cast(_batch_id as text) as batch_id,
+        cast(_loaded_at as timestamptz) as loaded_at
+    from latest_versions
+
+)
+
+select * from renamed

@@ -1,0 +1,45 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'interactions') }}
+
+),
+
+versions_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by interaction_id
+            order by updated_at desc, _loaded_at desc
+        ) as version_rank
+    from source
+
+),
+
+latest_versions as (
+
+    select * from versions_ranked
+    where version_rank = 1
+
+),
+
+renamed as (
+
+    select
+        cast(interaction_id as text) as interaction_id,
+        cast(contact_id as text) as contact_id,
+        cast(rm_id as text) as rm_id,
+        cast(interaction_type as text) as interaction_type,
+        cast(occurred_at as timestamptz) as occurred_at,
+        cast(follow_up_due_date as date) as follow_up_due_date,
+        cast(follow_up_done_date as date) as follow_up_done_date,
+        cast(updated_at as timestamptz) as updated_at,
+        cast(_batch_id as text) as batch_id,
+        cast(_loaded_at as timestamptz) as loaded_at
+    from latest_versions
+
+)
+
+select * from renamed

@@ -1,0 +1,48 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'opportunities') }}
+
+),
+
+versions_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by opportunity_id
+            order by updated_at desc, _loaded_at desc
+        ) as version_rank
+    from source
+
+),
+
+latest_versions as (
+
+    select * from versions_ranked
+    where version_rank = 1
+
+),
+
+renamed as (
+
+    select
+        cast(opportunity_id as text) as opportunity_id,
+        cast(contact_id as text) as contact_id,
+        cast(rm_id as text) as rm_id,
+        cast(product_code as text) as product_code,
+        cast(intended_amount as numeric(18, 2)) as intended_amount,
+        cast(stage as text) as stage,
+        cast(expected_close_date as date) as expected_close_date,
+        cast(booked_amount as numeric(18, 2)) as booked_amount,
+        cast(closed_date as date) as closed_date,
+        cast(created_at as timestamptz) as created_at,
+        cast(updated_at as timestamptz) as updated_at,
+        cast(_batch_id as text) as batch_id,
+        cast(_loaded_at as timestamptz) as loaded_at
+    from latest_versions
+
+)
+
+select * from renamed

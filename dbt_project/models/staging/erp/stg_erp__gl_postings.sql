@@ -1,0 +1,46 @@
+with
+
+source as (
+
+    select * from {{ source('erp', 'gl_postings') }}
+
+),
+
+versions_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by posting_id
+            order by posting_date desc, _loaded_at desc
+        ) as version_rank
+    from source
+
+),
+
+latest_versions as (
+
+    select * from versions_ranked
+    where version_rank = 1
+
+),
+
+renamed as (
+
+    select
+        cast(posting_id as text) as gl_posting_id,
+        cast(posting_date as date) as posted_date,
+        cast(period as text) as accounting_period,
+        cast(gl_account as text) as gl_account,
+        cast(gl_line as text) as gl_line,
+        cast(cost_center_id as text) as cost_center_id,
+        cast(amount as numeric(18, 2)) as amount,
+        cast(currency as text) as currency_code,
+        cast(description as text) as posting_description,
+        cast(_batch_id as text) as batch_id,
+        cast(_loaded_at as timestamptz) as loaded_at
+    from latest_versions
+
+)
+
+select * from renamed

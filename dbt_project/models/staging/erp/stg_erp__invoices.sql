@@ -1,0 +1,47 @@
+with
+
+source as (
+
+    select * from {{ source('erp', 'invoices') }}
+
+),
+
+versions_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by invoice_id
+            order by issued_date desc, _loaded_at desc
+        ) as version_rank
+    from source
+
+),
+
+latest_versions as (
+
+    select * from versions_ranked
+    where version_rank = 1
+
+),
+
+renamed as (
+
+    select
+        cast(invoice_id as text) as invoice_id,
+        cast(billing_account_id as text) as billing_account_id,
+        cast(billing_name as text) as billing_name,
+        cast(registration_no as text) as registration_number,
+        cast(service_type as text) as service_type,
+        cast(amount as numeric(18, 2)) as invoiced_amount,
+        cast(issued_date as date) as issued_date,
+        cast(due_date as date) as due_date,
+        cast(paid_date as date) as paid_date,
+        cast(paid_amount as numeric(18, 2)) as paid_amount,
+        cast(_batch_id as text) as batch_id,
+        cast(_loaded_at as timestamptz) as loaded_at
+    from latest_versions
+
+)
+
+select * from renamed

@@ -1,0 +1,310 @@
+"""Core banking: the bank's PostgreSQL database, dropped and rebuilt on every run.
+
+Customers are generated one at a time and their rows streamed into one COPY per
+table, each on its own connection (a connection carries one COPY at a time).
+Only the month x branch totals the general ledger needs are kept in memory.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+import psycopg
+from psycopg import sql
+
+from cvw.catalog import CORE_BANKING, SourceTable, create_table_sql
+from cvw.generate.account_history import AccountMonths, simulate
+from cvw.generate.fees import MonthHoldings, monthly_fees
+from cvw.generate.formats import money, rate
+from cvw.generate.holdings import Holding
+from cvw.generate.ledger import LedgerTotals
+from cvw.generate.products import DEPOSIT_FAMILIES, PRODUCTS
+from cvw.generate.streams import Stream, between, stream
+from cvw.generate.transactions import account_transactions
+from cvw.generate.window import Window, at
+from cvw.generate.world import Customer, Population
+
+PROBABILITY_OF_DEFAULT = {"AAA": 3_00, "AA": 7_00, "A": 15_00, "BBB": 40_00, "BB": 120_00,
+                          "B": 500_00, "CCC": 2000_00}  # fmt: skip  # millionths
+LOSS_GIVEN_DEFAULT = {"MORT": 250_000}  # millionths; other loans lose 45 %
+DEFAULT_LOSS_GIVEN_DEFAULT = 450_000
+# How a customer's wallet splits over deposit-like accounts, by product family.
+RETAIL_ALLOCATION = {"current_deposit": 1.0, "term_deposit": 1.2, "wealth": 1.8}
+CORPORATE_ALLOCATION = {"current_deposit": 1.5, "term_deposit": 1.0, "wealth": 0.8}
+
+
+@dataclass(frozen=True)
+class CoreBankingResult:
+    rows: dict[str, int]
+    ledger: LedgerTotals
+    top_4pct_balance_share: float
+    top_20pct_balance_share: float
+
+
+def copy_statement(table: SourceTable) -> sql.Composed:
+    return sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, table.column_names))
+    )
+
+
+def write_core_banking(
+    population: Population, url: str, progress: Callable[[str], None]
+) -> CoreBankingResult:
+    window = population.window
+    with psycopg.connect(url, autocommit=True) as admin:
+        for table in CORE_BANKING:
+            admin.execute(sql.SQL("drop table if exists {}").format(sql.Identifier(table.name)))
+            admin.execute(create_table_sql(table, table.name, lineage=False))
+        streamed = [table for table in CORE_BANKING if table.name != "products"]
+        with ExitStack() as stack:
+            copies = {}
+            for table in streamed:
+                conn = stack.enter_context(psycopg.connect(url))
+                cursor = stack.enter_context(conn.cursor())
+                copies[table.name] = stack.enter_context(cursor.copy(copy_statement(table)))
+            writer = _CustomerWriter(copies, window, population.params.seed)
+            for customer in population:
+                writer.write(customer)
+        with admin.cursor() as cursor, cursor.copy(copy_statement(_table("products"))) as copy:
+            updated = at(window.start - timedelta(days=30), 8)
+            for p in PRODUCTS:
+                row = (p.code, p.name, p.family, p.term_months, rate(p.rate_micro), p.is_credit)
+                copy.write_row((*row, updated))
+        writer.rows["products"] = len(PRODUCTS)
+        for table in CORE_BANKING:
+            admin.execute(
+                sql.SQL("alter table {} add primary key ({})").format(
+                    sql.Identifier(table.name),
+                    sql.SQL(", ").join(map(sql.Identifier, table.primary_key)),
+                )
+            )
+            admin.execute(sql.SQL("analyze {}").format(sql.Identifier(table.name)))
+            progress(f"core_banking.{table.name}: {writer.rows[table.name]:,} rows")
+        top_4, top_20 = balance_shares(admin, window)
+    return CoreBankingResult(
+        {f"core_banking.{table.name}": writer.rows[table.name] for table in CORE_BANKING},
+        writer.ledger,
+        top_4,
+        top_20,
+    )
+
+
+def _table(name: str) -> SourceTable:
+    return next(table for table in CORE_BANKING if table.name == name)
+
+
+def balance_shares(conn: psycopg.Connection, window: Window) -> tuple[float, float]:
+    """Shares of all month-end balances at ``as_of`` (deposits, wealth, loans and cards
+    alike) held by the top 4 % and top 20 % of the customers still on the books."""
+    row = conn.execute(
+        """
+        with held as (
+            select a.customer_id, sum(b.month_end_balance) as balance
+            from balances b join accounts a using (account_id)
+            where b.balance_date = %(as_of)s
+            group by a.customer_id
+        ), book as (
+            select coalesce(h.balance, 0) as balance
+            from customers c left join held h using (customer_id)
+            where c.status <> 'closed'
+        ), ranked as (
+            select balance, row_number() over (order by balance desc) as rank,
+                   count(*) over () as customers
+            from book
+        )
+        select sum(balance) filter (where rank <= ceil(customers * 0.04)) / sum(balance),
+               sum(balance) filter (where rank <= ceil(customers * 0.20)) / sum(balance)
+        from ranked
+        """,
+        {"as_of": window.as_of},
+    ).fetchone()
+    if row is None or row[0] is None:
+        return 0.0, 0.0
+    return round(float(row[0]), 4), round(float(row[1]), 4)
+
+
+class _CustomerWriter:
+    """Turns one customer at a time into rows of every core-banking table."""
+
+    def __init__(self, copies: dict[str, psycopg.Copy], window: Window, seed: int) -> None:
+        self.copies = copies
+        self.window = window
+        self.seed = seed
+        self.rows: Counter[str] = Counter()
+        self.ledger = LedgerTotals()
+        self.next_account = 1
+        self.next_transaction = 1
+        self.next_fee = 1
+        # The nightly batch stamps month-end snapshots at 02:00 the next morning.
+        self.snapshot_stamps = [at(end + timedelta(days=1), 2) for end in window.month_ends]
+
+    def write(self, customer: Customer) -> None:
+        rng = stream(self.seed, Stream.CORE_BANKING, customer.index)
+        self._customer_row(customer)
+        trend = rng.normal(0.004, 0.012)
+        sizes = _account_sizes(customer, rng)
+        month_holdings: list[dict[str, tuple[str, float]]] = [{} for _ in self.window.month_ends]
+        for holding, size in zip(customer.holdings, sizes, strict=True):
+            account_id = f"A{self.next_account:010d}"
+            self.next_account += 1
+            self._account_row(account_id, customer, holding)
+            history = simulate(holding, customer, self.window, rng, size=size, trend=trend)
+            self._balance_rows(account_id, holding, history)
+            if holding.product.family == "loan":
+                self._loan_rows(account_id, customer, holding, history)
+            self._transaction_rows(account_id, customer, holding, history, rng, size)
+            for month, average in zip(history.months, history.average, strict=True):
+                family = holding.product.family
+                month_holdings[month].setdefault(family, (account_id, average / 100))
+        self._fee_rows(customer, month_holdings, rng)
+
+    def _customer_row(self, c: Customer) -> None:
+        rating = c.rating_on(self.window.as_of)
+        self.copies["customers"].write_row(
+            (
+                c.customer_id, c.customer_type, c.full_name, c.national_id, c.phone, c.email,
+                c.birth_date.isoformat() if c.birth_date else None, c.industry, c.segment,
+                c.branch.branch_id, c.branch.region, c.onboarded.isoformat(), c.status,
+                c.churn_date.isoformat() if c.churn_date else None, rating, c.updated_at,
+            )
+        )  # fmt: skip
+        self.rows["customers"] += 1
+
+    def _account_row(self, account_id: str, customer: Customer, holding: Holding) -> None:
+        product = holding.product
+        self.copies["accounts"].write_row(
+            (
+                account_id, customer.customer_id, product.code, holding.branch_id, "CNY",
+                holding.opened.isoformat(),
+                holding.closed.isoformat() if holding.closed else None,
+                "open" if holding.closed is None else "closed",
+                rate(holding.rate_micro), product.term_months, holding.updated_at,
+            )
+        )  # fmt: skip
+        self.rows["accounts"] += 1
+
+    def _balance_rows(self, account_id: str, holding: Holding, history: AccountMonths) -> None:
+        copy = self.copies["balances"]
+        family = holding.product.family
+        for month, end, average, interest in zip(
+            history.months, history.end, history.average, history.interest, strict=True
+        ):
+            copy.write_row(
+                (
+                    account_id, self.window.month_ends[month].isoformat(), money(end),
+                    money(average), money(interest), self.window.days_in(month),
+                    self.snapshot_stamps[month],
+                )
+            )  # fmt: skip
+            cell = self.ledger.cell(month, holding.branch_id)
+            cell.account_months += 1
+            if family in DEPOSIT_FAMILIES:
+                cell.interest_expense[family] += interest
+            elif family != "wealth":
+                cell.interest_income[family] += interest
+        self.rows["balances"] += len(history.months)
+
+    def _loan_rows(
+        self, account_id: str, customer: Customer, holding: Holding, history: AccountMonths
+    ) -> None:
+        copy = self.copies["loans"]
+        product = holding.product
+        loss = LOSS_GIVEN_DEFAULT.get(product.code, DEFAULT_LOSS_GIVEN_DEFAULT)
+        for month, end, days_past_due in zip(
+            history.months, history.end, history.days_past_due, strict=True
+        ):
+            rating = customer.rating_on(self.window.month_ends[month]) or "BBB"
+            copy.write_row(
+                (
+                    account_id, self.window.month_ends[month].isoformat(), customer.customer_id,
+                    money(history.principal), money(end), rate(holding.rate_micro),
+                    product.term_months, rating, rate(PROBABILITY_OF_DEFAULT[rating]),
+                    rate(loss), days_past_due, self.snapshot_stamps[month],
+                )
+            )  # fmt: skip
+        self.rows["loans"] += len(history.months)
+
+    def _transaction_rows(
+        self,
+        account_id: str,
+        customer: Customer,
+        holding: Holding,
+        history: AccountMonths,
+        rng: np.random.Generator,
+        size: float,
+    ) -> None:
+        copy = self.copies["transactions"]
+        for batch in account_transactions(holding, customer, history, self.window, rng, limit=size):
+            counts = self.ledger.cell(batch.month, holding.branch_id).transactions
+            for posted, channel, kind, amount in zip(
+                batch.posted_at, batch.channels, batch.types, batch.amounts, strict=True
+            ):
+                copy.write_row(
+                    (
+                        self.next_transaction, account_id, customer.customer_id, posted, channel,
+                        kind, money(amount),
+                    )
+                )  # fmt: skip
+                self.next_transaction += 1
+                counts[channel] += 1
+            self.rows["transactions"] += len(batch.amounts)
+
+    def _fee_rows(
+        self,
+        customer: Customer,
+        month_holdings: list[dict[str, tuple[str, float]]],
+        rng: np.random.Generator,
+    ) -> None:
+        copy = self.copies["fee_postings"]
+        branch_id = customer.branch.branch_id
+        for month, held in enumerate(month_holdings):
+            holdings = MonthHoldings(
+                held.get("current_deposit"), held.get("card"), held.get("wealth")
+            )
+            fees = self.ledger.cell(month, branch_id).fees
+            for fee in monthly_fees(customer, holdings, self.window, month, rng):
+                copy.write_row(
+                    (
+                        self.next_fee, customer.customer_id, fee.account_id, branch_id,
+                        fee.category, money(fee.cents), fee.posted.isoformat(),
+                        at(fee.posted, 20),
+                    )
+                )  # fmt: skip
+                self.next_fee += 1
+                fees[fee.category] += fee.cents
+                self.rows["fee_postings"] += 1
+
+
+def _account_sizes(customer: Customer, rng: np.random.Generator) -> list[float]:
+    """Per holding, in CNY: today's balance (deposits, wealth), the amount lent (loans) or
+    the credit limit (cards)."""
+    allocation = CORPORATE_ALLOCATION if customer.corporate else RETAIL_ALLOCATION
+    weights = [allocation.get(h.product.family, 0.0) for h in customer.holdings]
+    total = sum(weights)
+    wallet = customer.wallet
+    sizes = []
+    for holding, weight in zip(customer.holdings, weights, strict=True):
+        code = holding.product.code
+        if weight > 0:
+            size = wallet * weight / total * rng.lognormal(0.0, 0.25)
+        elif code == "MORT":
+            size = min(6_000_000.0, max(300_000.0, wallet * between(rng, 3, 8)))
+        elif code == "LN36":
+            size = min(500_000.0, max(10_000.0, wallet * between(rng, 0.2, 1.0)))
+        elif code == "LN12":
+            size = wallet * between(rng, 0.3, 1.5)
+        elif code == "LN60":
+            size = wallet * between(rng, 0.8, 2.5)
+        elif customer.corporate:  # card
+            size = min(2_000_000.0, max(50_000.0, wallet * 0.02))
+        else:
+            size = min(300_000.0, max(5_000.0, wallet * between(rng, 0.1, 0.4)))
+        if holding.product.family in ("loan", "card"):
+            size = max(1_000.0, round(size, -3))
+        sizes.append(size)
+    return sizes

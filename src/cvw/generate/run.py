@@ -1,0 +1,51 @@
+"""One call that generates all three source systems and the truth files."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from cvw.generate.core_banking import write_core_banking
+from cvw.generate.crm import write_crm
+from cvw.generate.erp import reset_export_dir, write_erp
+from cvw.generate.params import GenerationSummary, GeneratorParams
+from cvw.generate.truth import TruthFiles, write_generator_json
+from cvw.generate.world import Population
+
+
+def generate(
+    params: GeneratorParams,
+    core_banking_url: str,
+    erp_export_dir: Path,
+    crm_db_path: Path,
+    truth_dir: Path,
+    progress: Callable[[str], None] | None = None,
+) -> GenerationSummary:
+    """Rebuild core banking, the ERP exports, the CRM file and the truth files from
+    ``params``. The same params always give the same data, byte for byte."""
+    started = time.monotonic()
+    report = progress or (lambda _message: None)
+    population = Population(params)
+    # Checked first: a directory that is not ours must stop the run before anything changes.
+    reset_export_dir(erp_export_dir)
+    core = write_core_banking(population, core_banking_url, report)
+    with TruthFiles(truth_dir) as truth:
+        erp_rows = write_erp(
+            population, core.ledger, erp_export_dir, truth.link_billing_account, report
+        )
+        crm_rows = write_crm(population, crm_db_path, truth.link_contact, report)
+    rows = {**core.rows, **erp_rows, **crm_rows}
+    rows["truth.contact_links"] = truth.contact_links
+    rows["truth.billing_links"] = truth.billing_links
+    write_generator_json(
+        truth_dir, params, rows, core.top_4pct_balance_share, core.top_20pct_balance_share
+    )
+    return GenerationSummary(
+        params=params,
+        rows=rows,
+        erp_folders=params.months,
+        top_4pct_balance_share=core.top_4pct_balance_share,
+        top_20pct_balance_share=core.top_20pct_balance_share,
+        seconds=time.monotonic() - started,
+    )

@@ -18,7 +18,7 @@ help: ## List the targets
 $(STAMP): requirements/requirements.lock pyproject.toml
 	@echo "==> Installing locked dependencies into $(VENV)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	@$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode --require-hashes \
 		-r requirements/requirements.lock
 	@$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode --no-deps -e .

@@ -119,7 +119,10 @@ def customer_value_nightly():
         ),
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.BUILD,
+            # A relationships test needs both models built: run it after both, on its own.
+            should_detach_multiple_parents_tests=True,
         ),
         operator_args={"install_deps": False},
         default_args={"retries": 0},

@@ -11,9 +11,11 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cvw.config import PROJECT_ROOT, Settings, airflow_env
@@ -92,14 +94,49 @@ def run_dag(
             text=True,
         )
         assert process.stdout is not None
+        watcher = _TaskProgress(settings, process, progress)
+        watcher.start()
         for line in process.stdout:
             log.write(line)
-            # Airflow logs one line per task as it finishes; echo those as progress.
-            if "Marking task as" in line:
-                progress("  " + line.split("Marking task as", 1)[1].strip())
         process.wait()
+        watcher.join()
     state, tasks = _read_run_states(settings, logical_moment)
     return DagRunResult(state=state, task_states=tasks, log_path=log_path)
+
+
+class _TaskProgress(threading.Thread):
+    """Print each task as it finishes, read from Airflow's metadata database."""
+
+    def __init__(
+        self, settings: Settings, process: subprocess.Popen, progress: Callable[[str], None]
+    ) -> None:
+        super().__init__(daemon=True)
+        self.settings, self.process, self.progress = settings, process, progress
+        self.started_at = datetime.now(UTC).isoformat(sep=" ")
+
+    def run(self) -> None:
+        reported: set[str] = set()
+        while True:
+            running = self.process.poll() is None
+            for task_id, state in self._finished():
+                if task_id not in reported:
+                    reported.add(task_id)
+                    self.progress(f"    {state:<16} {task_id}")
+            if not running:
+                return
+            time.sleep(1)
+
+    def _finished(self) -> list[tuple[str, str]]:
+        try:
+            with sqlite3.connect(self.settings.airflow_home / "airflow.db", timeout=1) as conn:
+                return conn.execute(
+                    "select task_id, state from task_instance where dag_id = ?"
+                    " and end_date >= ? and state in"
+                    " ('success', 'failed', 'upstream_failed', 'skipped') order by end_date",
+                    (DAG_ID, self.started_at),
+                ).fetchall()
+        except sqlite3.Error:
+            return []
 
 
 def _read_run_states(settings: Settings, logical_moment: datetime) -> tuple[str, dict[str, str]]:

@@ -29,7 +29,7 @@ def render(warehouse_url: str, logical_date: date, manifest_path: Path, dbt_task
             " order by source_system, table_name",
             (logical_date,),
         ):
-            lines.append(f"  raw_{system}.{table:<24} {loaded:>10,} / {quarantined:,}")
+            lines.append(f"  {f'raw_{system}.{table}':<44} {loaded:>10,} / {quarantined:,}")
         counts = dbt_node_counts(manifest_path)
         lines.append(
             f"dbt: {counts.get('model', 0)} models, {counts.get('seed', 0)} seeds,"
@@ -54,5 +54,5 @@ def render(warehouse_url: str, logical_date: date, manifest_path: Path, dbt_task
         published_at, table_counts = publication
         lines.append(f"Published to schema marts at {published_at:%Y-%m-%d %H:%M:%S %Z}:")
         for table, rows in sorted(table_counts.items()):
-            lines.append(f"  marts.{table:<36} {rows:>10,} rows")
+            lines.append(f"  {f'marts.{table}':<44} {rows:>10,} rows")
     return "\n".join(lines)

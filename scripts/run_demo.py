@@ -40,6 +40,9 @@ def main() -> int:
         started = step(f"Starting embedded PostgreSQL on port {settings.pg_port}")
         embedded_pg.start(settings)
         done(started)
+    else:
+        for url in (settings.warehouse_url, settings.core_banking_url):
+            embedded_pg.ensure_database_of(url)
     if not args.skip_generate:
         started = step(
             f"Generating source systems (seed {settings.seed}, {settings.customers} customers,"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,13 +55,16 @@ def load_settings() -> Settings:
     state_dir = Path(_env("CVW_STATE_DIR", str(PROJECT_ROOT / ".state"))).resolve()
     pg_port = int(_env("CVW_PG_PORT", "55432"))
     crm_port = int(_env("CVW_CRM_PORT", "58080"))
-    embedded_server = f"postgresql://postgres@127.0.0.1:{pg_port}"
+    warehouse_url = _env("WAREHOUSE_URL", f"postgresql://postgres@127.0.0.1:{pg_port}/warehouse")
     return Settings(
         state_dir=state_dir,
         pg_port=pg_port,
         crm_port=crm_port,
-        warehouse_url=_env("WAREHOUSE_URL", f"{embedded_server}/warehouse"),
-        core_banking_url=_env("CORE_BANKING_URL", f"{embedded_server}/core_banking"),
+        warehouse_url=warehouse_url,
+        # By default the simulated core banking lives on the warehouse's server.
+        core_banking_url=_env(
+            "CORE_BANKING_URL", sibling_database_url(warehouse_url, "core_banking")
+        ),
         erp_export_dir=Path(_env("ERP_EXPORT_DIR", str(state_dir / "sources" / "erp_exports"))),
         crm_api_url=_env("CRM_API_URL", f"http://127.0.0.1:{crm_port}/api/v1"),
         crm_db_path=Path(_env("CRM_DB_PATH", str(state_dir / "sources" / "crm.sqlite3"))),
@@ -71,6 +74,12 @@ def load_settings() -> Settings:
         months=int(_env("CVW_MONTHS", "13")),
         as_of=_env("CVW_AS_OF", "2026-10-31"),
     )
+
+
+def sibling_database_url(url: str, database: str) -> str:
+    """The URL of another database on the same server."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, ""))
 
 
 def dbt_env(url: str) -> dict[str, str]:

@@ -13,10 +13,11 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 
-from cvw.config import Settings
+from cvw.config import Settings, sibling_database_url
 
 SERVER_USER = "nobody"
 SOURCE_AND_WAREHOUSE_DBS = ("core_banking", "warehouse")
@@ -91,6 +92,11 @@ def _wait_until_accepting(settings: Settings, timeout_s: float = 30.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def ensure_database_of(url: str) -> None:
+    """Create the database a URL names if its server lacks it (a team's own server)."""
+    ensure_databases(sibling_database_url(url, "postgres"), (urlsplit(url).path.lstrip("/"),))
 
 
 def ensure_databases(admin_url: str, names: tuple[str, ...]) -> None:

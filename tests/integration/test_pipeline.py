@@ -222,3 +222,31 @@ def test_failed_expectation_blocks_publish_and_keeps_previous_marts(first_run, t
         " order by checked_at desc limit 1",
     )
     assert any("probability_of_default" in failure for failure in failures)
+
+
+def test_rerun_of_the_same_date_republishes_the_same_numbers(first_run, test_settings):
+    """After the blocked run above, a clean rerun replaces that date's landings, not appends."""
+    warehouse = test_settings.warehouse_url
+    fingerprint = (
+        "select count(*), sum(gross_contribution), sum(deposit_nii), sum(loan_nii),"
+        " sum(fee_income) from marts.fct_customer_contribution_monthly"
+    )
+    before = _scalar_row(warehouse, fingerprint)
+    publications = _scalar(warehouse, "select count(*) from warehouse_meta.publications")
+    subprocess.run([*CRM_CLI, "start"], check=True)
+    try:
+        rerun = runner.run_dag(test_settings, MOMENT, progress=lambda _: None)
+    finally:
+        subprocess.run([*CRM_CLI, "stop"], check=False)
+    assert rerun.succeeded, rerun.failed_tasks()
+    assert (
+        _scalar(warehouse, "select count(*) from warehouse_meta.publications") == publications + 1
+    )
+    assert _scalar_row(warehouse, fingerprint) == before
+    source_rows = _scalar(test_settings.core_banking_url, "select count(*) from transactions")
+    assert _scalar(warehouse, "select count(*) from raw_core_banking.transactions") == source_rows
+
+
+def _scalar_row(url: str, query: str) -> tuple:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query).fetchone()

@@ -194,9 +194,17 @@ def test_failed_expectation_blocks_publish_and_keeps_previous_marts(first_run, t
     contribution = _scalar(
         warehouse, "select sum(gross_contribution) from marts.fct_customer_contribution_monthly"
     )
-    loan_id = _scalar(test_settings.core_banking_url, "select min(loan_id) from loans")
+    loan_key = "loan_id = %s and snapshot_date = %s"
+    loan_id, snapshot_date, original_pd = _scalar_row(
+        test_settings.core_banking_url,
+        "select loan_id, snapshot_date, probability_of_default from loans"
+        " order by loan_id, snapshot_date limit 1",
+    )
     with psycopg.connect(test_settings.core_banking_url) as conn:
-        conn.execute("update loans set probability_of_default = 1.5 where loan_id = %s", (loan_id,))
+        conn.execute(
+            f"update loans set probability_of_default = 1.5 where {loan_key}",
+            (loan_id, snapshot_date),
+        )
     subprocess.run([*CRM_CLI, "start"], check=True)
     try:
         rerun = runner.run_dag(test_settings, MOMENT, progress=lambda _: None)
@@ -204,7 +212,8 @@ def test_failed_expectation_blocks_publish_and_keeps_previous_marts(first_run, t
         subprocess.run([*CRM_CLI, "stop"], check=False)
         with psycopg.connect(test_settings.core_banking_url) as conn:
             conn.execute(
-                "update loans set probability_of_default = 0.01 where loan_id = %s", (loan_id,)
+                f"update loans set probability_of_default = %s where {loan_key}",
+                (original_pd, loan_id, snapshot_date),
             )
     assert rerun.state == "failed"
     assert rerun.task_states["validate_raw_landings"] == "failed"

@@ -10,7 +10,7 @@ export GX_ANALYTICS_ENABLED := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-unit lint stop clean distclean lock db-start generate
+.PHONY: help install demo test test-unit lint stop clean distclean lock db-start generate ui
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,7 +50,19 @@ lint: install ## ruff and sqlfluff
 	$(BIN)/ruff format --check .
 	cd dbt_project && ../$(BIN)/sqlfluff lint models
 
-stop: ## Stop the embedded PostgreSQL and the CRM API
+UI_PID := .state/airflow_standalone.pid
+
+ui: db-start ## Start the Airflow UI (airflow standalone) on http://localhost:8080 for the demo's DAG
+	@$(BIN)/python scripts/crm_api.py start
+	@eval "$$($(BIN)/python -m cvw.config)" && export PATH="$(CURDIR)/$(BIN):$$PATH" && \
+		cd dbt_project && dbt parse --quiet --profiles-dir . && cd .. && \
+		{ setsid airflow standalone > .state/airflow_standalone.log 2>&1 & echo $$! > $(UI_PID); }
+	@echo "Airflow UI starting on http://localhost:8080 (about 20 s); user admin, password in"
+	@echo ".state/airflow/simple_auth_manager_passwords.json.generated; log .state/airflow_standalone.log"
+
+stop: ## Stop the Airflow UI, the CRM API and the embedded PostgreSQL
+	@-if test -f $(UI_PID); then kill -INT -$$(cat $(UI_PID)) 2>/dev/null; sleep 5; \
+		kill -TERM -$$(cat $(UI_PID)) 2>/dev/null; rm -f $(UI_PID); echo "Airflow UI stopped"; fi
 	@-test -x $(BIN)/python && $(BIN)/python scripts/crm_api.py stop
 	@-test -x $(BIN)/python && $(BIN)/python scripts/warehouse_db.py stop
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
-from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
@@ -20,39 +18,10 @@ import pytest
 
 from cvw import runner
 from cvw.catalog import tables_of
-from cvw.config import PROJECT_ROOT
-from cvw.generate import GeneratorParams, generate
+
+from .conftest import CRM_CLI, MOMENT, PARAMS
 
 pytestmark = pytest.mark.integration
-
-PARAMS = GeneratorParams(seed=7, customers=150, months=3, as_of=date(2026, 10, 31))
-MOMENT = datetime(2026, 11, 1, 6, tzinfo=UTC)
-CRM_CLI = [sys.executable, str(PROJECT_ROOT / "scripts" / "crm_api.py")]
-
-
-def _recreate_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
-
-
-@pytest.fixture(scope="module")
-def first_run(test_settings, pg_admin_url):
-    _recreate_database(pg_admin_url, "warehouse")
-    generate(
-        PARAMS,
-        core_banking_url=test_settings.core_banking_url,
-        erp_export_dir=test_settings.erp_export_dir,
-        crm_db_path=test_settings.crm_db_path,
-        truth_dir=test_settings.truth_dir,
-    )
-    subprocess.run([*CRM_CLI, "start"], check=True)
-    try:
-        runner.dbt_parse(test_settings)
-        runner.airflow_db_migrate(test_settings)
-        yield runner.run_dag(test_settings, MOMENT, progress=lambda _: None)
-    finally:
-        subprocess.run([*CRM_CLI, "stop"], check=False)
 
 
 def _frame(url: str, query: str) -> pd.DataFrame:

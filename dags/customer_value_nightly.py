@@ -2,11 +2,11 @@
 ### Customer value: nightly build
 
 Extracts the three source systems into the raw landing zone, checks the
-landings with Great Expectations, builds the customer 360, contribution and
-tier marts with dbt (one Airflow task per model, rendered by Cosmos from the
-dbt manifest), checks the built marts, and only then publishes them to schema
-`marts` in one transaction. A failed check stops the run before publish and
-the last good marts stay served.
+landings with Great Expectations and the sources' freshness with dbt, builds
+the customer 360, contribution and tier marts with dbt (one Airflow task per
+model, rendered by Cosmos from the dbt manifest), checks the built marts, and
+only then publishes them to schema `marts` in one transaction. A failed check
+stops the run before publish and the last good marts stay served.
 
 Each extract is incremental (a watermark per table) and idempotent per logical
 date: rerunning a date replaces that date's landing.
@@ -106,6 +106,12 @@ def customer_value_nightly():
         raise_for_failures(report)
         return report.evaluated
 
+    @task
+    def check_source_freshness() -> None:
+        from cvw.pipeline import check_source_freshness as check
+
+        check(DBT_PROJECT_DIR)
+
     dbt_build = DbtTaskGroup(
         group_id="dbt_build",
         project_config=ProjectConfig(
@@ -150,9 +156,10 @@ def customer_value_nightly():
         return publication.table_row_counts
 
     landed = [extract_core_banking(), extract_erp(), extract_crm()]
-    raw_checked = validate_raw_landings()
-    marts_checked = validate_marts()
-    landed >> raw_checked >> dbt_build >> marts_checked >> publish()
+    raw_checked, sources_fresh = validate_raw_landings(), check_source_freshness()
+    landed >> raw_checked
+    landed >> sources_fresh
+    [raw_checked, sources_fresh] >> dbt_build >> validate_marts() >> publish()
 
 
 customer_value_nightly()

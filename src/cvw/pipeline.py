@@ -87,3 +87,27 @@ def record_quality_check(warehouse_url: str, logical_date: date, stage: str, rep
                 list(report.failed),
             ),
         )
+
+
+def check_source_freshness(dbt_project_dir: Path) -> None:
+    """Run ``dbt source freshness``; an error-level stale source fails the task."""
+    import tempfile
+
+    from dbt.cli.main import dbtRunner
+
+    with tempfile.TemporaryDirectory(prefix="dbt_freshness_") as target:
+        result = dbtRunner().invoke(
+            [
+                "source", "freshness",
+                "--project-dir", str(dbt_project_dir),
+                "--profiles-dir", str(dbt_project_dir),
+                "--target-path", target,
+            ]
+        )  # fmt: skip
+    if not result.success:
+        stale = [
+            f"{outcome.node.source_name}.{outcome.node.name}: {outcome.status}"
+            for outcome in (result.result or [])
+            if str(outcome.status) not in {"pass", "warn"}
+        ]
+        raise RuntimeError(f"source freshness failed: {', '.join(stale) or result.exception}")

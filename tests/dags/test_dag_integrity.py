@@ -53,7 +53,7 @@ def test_dbt_models_are_rendered_between_the_gates(dag_bag):
     assert upstream_of_gate and all(t.startswith("dbt_build.") for t in upstream_of_gate)
     for task in dbt_tasks:
         ancestors = {t.task_id for t in task.get_flat_relatives(upstream=True)}
-        assert "validate_raw_landings" in ancestors, task.task_id
+        assert {"validate_raw_landings", "check_source_freshness"} <= ancestors, task.task_id
 
 
 def test_producing_tasks_declare_assets(dag_bag):

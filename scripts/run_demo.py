@@ -75,7 +75,8 @@ def main() -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"Demo finished in {time.monotonic() - total:.0f} s; PostgreSQL keeps running.")
+    kept = "; the embedded PostgreSQL keeps running (make stop)" if settings.embedded else ""
+    print(f"Demo finished in {time.monotonic() - total:.0f} s{kept}.")
     print(f"WAREHOUSE_URL={settings.warehouse_url}")
     return 0
 

@@ -6,22 +6,9 @@ source as (
 
 ),
 
-versions_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by rm_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from source
-
-),
-
 latest_versions as (
 
-    select * from versions_ranked
-    where version_rank = 1
+    {{ latest_versions('source', 'rm_id', 'updated_at desc, _loaded_at desc') }}
 
 ),
 

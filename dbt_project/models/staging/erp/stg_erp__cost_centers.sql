@@ -8,7 +8,9 @@ source as (
 
 latest_versions as (
 
-    {{ latest_versions('source', 'cost_center_id, valid_from', 'valid_from desc, _loaded_at desc') }}
+    {{ latest_versions(
+        'source', 'cost_center_id, valid_from', 'valid_from desc, _loaded_at desc'
+    ) }}
 
 ),
 

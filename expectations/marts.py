@@ -49,6 +49,15 @@ CONTRIBUTION_MONEY = (
     "gross_contribution",
 )
 CUSTOMER_360_BALANCES = ("deposit_balance", "loan_balance", "card_balance", "wealth_balance_aum")
+CUSTOMER_360_CHANNEL_SHARES = (
+    "channel_share_branch",
+    "channel_share_atm",
+    "channel_share_online",
+    "channel_share_mobile",
+)
+# The general-ledger lines contribution_gl_reconciliation ties out, each for every month.
+GL_LINES = ("interest_income", "interest_expense", "fee_income", "operating_expense")
+GL_RECONCILIATION_MONEY = ("gl_amount", "allocated_amount", "unallocated_amount", "difference")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -59,6 +68,7 @@ def _at_least_zero(*columns: str) -> list[Expectation]:
 
 
 def dim_customer_expectations() -> list[Expectation]:
+    """dim_customer keeps history (type 2): one row per customer and version."""
     from great_expectations import expectations as gxe
 
     return [
@@ -66,6 +76,19 @@ def dim_customer_expectations() -> list[Expectation]:
         gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
         gxe.ExpectColumnValuesToBeInSet(column="segment", value_set=list(SEGMENTS)),
         gxe.ExpectColumnValuesToBeInSet(column="status", value_set=list(CUSTOMER_STATUSES)),
+        gxe.UnexpectedRowsExpectation(
+            description="exactly one current version per customer",
+            unexpected_rows_query=(
+                "select customer_id from {batch} group by customer_id "
+                "having count(*) filter (where is_current) <> 1"
+            ),
+        ),
+        gxe.UnexpectedRowsExpectation(
+            description="valid_from < valid_to",
+            unexpected_rows_query=(
+                "select customer_key from {batch} where not (valid_from < valid_to)"
+            ),
+        ),
     ]
 
 
@@ -118,23 +141,96 @@ def tier_expectations() -> list[Expectation]:
 
 
 def customer_360_expectations(customers: int) -> list[Expectation]:
+    """``customers`` is the number of current dim_customer rows (one per customer)."""
     from great_expectations import expectations as gxe
 
     return [
-        # One row per customer of dim_customer: a shorter 360 has silently lost customers.
+        # One row per current customer of dim_customer: a shorter 360 has silently lost
+        # customers, a longer one has picked up old versions.
         gxe.ExpectTableRowCountToEqual(value=customers),
         gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
         *_at_least_zero(*CUSTOMER_360_BALANCES, "product_count"),
+        *(
+            gxe.ExpectColumnValuesToBeBetween(column=name, min_value=0, max_value=1)
+            for name in CUSTOMER_360_CHANNEL_SHARES
+        ),
+    ]
+
+
+def _above_zero(*columns: str) -> list[Expectation]:
+    from great_expectations import expectations as gxe
+
+    return [
+        gxe.ExpectColumnValuesToBeBetween(column=name, min_value=0, strict_min=True)
+        for name in columns
+    ]
+
+
+# Star-schema facts: amounts posted in core banking and CRM are positive, and the loan
+# risk measures are shares between 0 and 1.
+def transaction_expectations() -> list[Expectation]:
+    return _above_zero("amount")
+
+
+def fee_income_expectations() -> list[Expectation]:
+    return _above_zero("amount")
+
+
+def loan_monthly_expectations() -> list[Expectation]:
+    from great_expectations import expectations as gxe
+
+    return [
+        gxe.ExpectColumnValuesToBeBetween(
+            column="probability_of_default", min_value=0, max_value=1
+        ),
+        gxe.ExpectColumnValuesToBeBetween(column="loss_given_default", min_value=0, max_value=1),
+        *_at_least_zero("days_past_due", "exposure"),
+    ]
+
+
+def opportunity_expectations() -> list[Expectation]:
+    return _above_zero("intended_amount")
+
+
+def gl_reconciliation_expectations() -> list[Expectation]:
+    """A contribution table that does not tie out to the ledger to the cent is not published."""
+    from great_expectations import expectations as gxe
+
+    return [
+        gxe.ExpectTableRowCountToBeBetween(min_value=1),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["month", "gl_line"]),
+        gxe.ExpectColumnValuesToBeInSet(column="gl_line", value_set=list(GL_LINES)),
+        *(gxe.ExpectColumnValuesToNotBeNull(column=name) for name in GL_RECONCILIATION_MONEY),
+        gxe.UnexpectedRowsExpectation(
+            description="difference = gl_amount - allocated_amount - unallocated_amount = 0.00",
+            unexpected_rows_query=(
+                "select month, gl_line, difference from {batch} "
+                "where difference <> 0 "
+                "or gl_amount - allocated_amount - unallocated_amount <> 0"
+            ),
+        ),
+        gxe.UnexpectedRowsExpectation(
+            description=f"every month reconciles all {len(GL_LINES)} GL lines",
+            unexpected_rows_query=(
+                "select month from {batch} group by month "
+                f"having count(distinct gl_line) <> {len(GL_LINES)}"
+            ),
+        ),
     ]
 
 
 def mart_checks(schema: str, customers: int) -> list[Check]:
-    """The checks for the marts in ``schema``; ``customers`` is dim_customer's row count."""
+    """The checks for the marts in ``schema``; ``customers`` counts current dim_customer rows."""
     expectations = {
         "dim_customer": dim_customer_expectations(),
         "fct_customer_contribution_monthly": contribution_expectations(),
+        "contribution_gl_reconciliation": gl_reconciliation_expectations(),
         "customer_tier_monthly": tier_expectations(),
         "customer_360": customer_360_expectations(customers),
+        "fct_transactions": transaction_expectations(),
+        "fct_fee_income": fee_income_expectations(),
+        "fct_loan_monthly": loan_monthly_expectations(),
+        "fct_opportunities": opportunity_expectations(),
     }
     return [
         Check(name=f"{schema}.{table}", query=f"select * from {schema}.{table}", expectations=rules)
@@ -146,7 +242,9 @@ def validate_marts(warehouse_url: str, schema: str = DEFAULT_SCHEMA) -> Validati
     """Validate the marts dbt built into ``schema``."""
     if not _IDENTIFIER.match(schema):
         raise ValueError(f"not a plain lower-case schema name: {schema!r}")
-    count_customers = sql.SQL("select count(*) from {}.dim_customer").format(sql.Identifier(schema))
+    count_customers = sql.SQL("select count(*) from {}.dim_customer where is_current").format(
+        sql.Identifier(schema)
+    )
     with psycopg.connect(libpq_url(warehouse_url)) as conn:
         customers = conn.execute(count_customers).fetchone()[0]
     return run_checks(warehouse_url, CHECKPOINT_NAME, mart_checks(schema, customers))

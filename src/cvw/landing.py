@@ -187,6 +187,10 @@ def land_system(
         warehouse.commit()
         for source in tables_of(system):
             batch = land_table(warehouse, source)
+            # Fresh statistics now, not whenever autovacuum gets to it: staging views
+            # over these tables are planned from them minutes later.
+            warehouse.execute(f"analyze {source.raw_table}")
+            warehouse.commit()
             progress(batch.describe())
             batches.append(batch)
     return batches

@@ -66,10 +66,14 @@ def test_every_source_row_is_landed_or_quarantined(first_run, test_settings):
 def test_published_customer_tables_have_one_row_per_customer(first_run, test_settings):
     customers = _scalar(test_settings.core_banking_url, "select count(*) from customers")
     assert customers == PARAMS.customers
-    for table in ("dim_customer", "customer_360"):
-        assert (
-            _scalar(test_settings.warehouse_url, f"select count(*) from marts.{table}") == customers
-        )
+    warehouse = test_settings.warehouse_url
+    # dim_customer keeps history (type 2): one current version per customer.
+    for query in (
+        "select count(distinct customer_id) from marts.dim_customer",
+        "select count(*) from marts.dim_customer where is_current",
+        "select count(*) from marts.customer_360",
+    ):
+        assert _scalar(warehouse, query) == customers, query
 
 
 def test_tiers_cover_exactly_the_active_customers_each_month(first_run, test_settings):

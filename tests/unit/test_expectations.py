@@ -195,7 +195,9 @@ def build_marts(
                as segment, null::text as industry, 'B01' as branch_id, 'north' as region,
                date '2021-03-01' as onboarded_date, 'active' as status,
                null::date as closed_date, 'A' as credit_rating, true as is_active,
-               'RM01' as rm_id
+               'RM01' as rm_id, md5('C' || n) as customer_key,
+               timestamptz '2026-01-01' as valid_from, timestamptz '9999-12-31' as valid_to,
+               true as is_current
         from generate_series(1, 10) as n""",
         """create table {s}.fct_customer_contribution_monthly (
             customer_id, month, deposit_average_balance, loan_average_balance, deposit_nii,
@@ -221,8 +223,23 @@ def build_marts(
         select format('C%s', lpad(n::text, 3, '0')) as customer_id, 1000.00 * n
                as deposit_balance, 0.00 as loan_balance, 0.00 as card_balance,
                500.00 as wealth_balance_aum, 2 as product_count,
-               1000.00 - n as contribution_l12m
+               1000.00 - n as contribution_l12m, 0.25 as channel_share_branch,
+               0.25 as channel_share_atm, 0.5 as channel_share_online,
+               0.0 as channel_share_mobile
         from generate_series(1, {in_360}) as n""",
+        "create table {s}.fct_transactions as select 120.50 as amount",
+        "create table {s}.fct_fee_income as select 8.00 as amount",
+        """create table {s}.fct_loan_monthly as
+        select 0.02 as probability_of_default, 0.45 as loss_given_default,
+               0 as days_past_due, 80000.00 as exposure""",
+        "create table {s}.fct_opportunities as select 500000.00 as intended_amount",
+        """create table {s}.contribution_gl_reconciliation (
+            month, gl_line, gl_amount, allocated_amount, unallocated_amount, difference
+        ) as values
+        (date '2026-10-01', 'interest_income', 150.00, 141.20, 8.80, 0.00),
+        (date '2026-10-01', 'interest_expense', 30.00, 25.00, 5.00, 0.00),
+        (date '2026-10-01', 'fee_income', 50.00, 38.00, 12.00, 0.00),
+        (date '2026-10-01', 'operating_expense', 90.00, 70.00, 20.00, 0.00)""",
     ]
     for statement in statements:
         conn.execute(
@@ -320,8 +337,11 @@ def test_marts_pass(scratch_url: str) -> None:
     report = validate_marts(scratch_url, "marts_ok")
 
     assert report.failed == []
-    # dim_customer 4, contribution 1 key + 13 not-null + 3 ranges + 2 sums, tier 5, 360 7.
-    assert report.evaluated == 35
+    # dim_customer 6 (row count, not-null, 2 value sets, one current row, valid range),
+    # contribution 19 (1 key + 13 not-null + 3 ranges + 2 sums), tier 5, customer_360 11
+    # (count, unique, 5 non-negative, 4 shares), facts 1 + 1 + 4 + 1, reconciliation 9
+    # (count, key, line set, 4 not-null, zero difference, all lines per month).
+    assert report.evaluated == 57
 
 
 def test_gross_contribution_off_by_five_cents_fails(scratch_url: str) -> None:

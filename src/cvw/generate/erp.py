@@ -94,7 +94,13 @@ def _gl_postings(
 ) -> ExportFile:
     window = population.window
     rng = stream(population.params.seed, Stream.LEDGER, month)
-    postings = month_postings(ledger, window, month, costs, rng)
+    month_end = window.month_ends[month]
+    rm_pay: dict[str, int] = {}
+    for manager in population.managers:
+        if manager.hired_date <= month_end:
+            branch_id = manager.branch.branch_id
+            rm_pay[branch_id] = rm_pay.get(branch_id, 0) + manager.annual_cost_cents // 12
+    postings = month_postings(ledger, window, month, costs, rng, rm_pay)
     postings += broken_postings(window, month, population.params.erp_bad_rows_per_file, rng)
     period = window.period(month)
     file = ExportFile(folder, table("erp", "gl_postings"))

@@ -9,6 +9,7 @@ they belong to no customer and form the "unallocated" line of a reconciliation.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -86,8 +87,13 @@ def month_postings(
     month: int,
     costs: dict[str, int],
     rng: np.random.Generator,
+    rm_pay_cents: Mapping[str, int],
 ) -> list[Posting]:
-    """All ledger postings of one month; every amount is positive in its natural direction."""
+    """All ledger postings of one month; every amount is positive in its natural direction.
+
+    ``rm_pay_cents`` is the month's relationship-manager pay per branch: booked as staff
+    cost of the branch, it is what the contribution mart allocates to customers as RM cost.
+    """
     month_end = window.month_ends[month]
     closing = month_end.isoformat()
     postings: list[Posting] = []
@@ -125,6 +131,11 @@ def month_postings(
         }
         branch_opex += sum(round(v) for v in opex.values())
         postings += _opex(month_end, center, opex)
+        rm_pay = rm_pay_cents.get(branch.branch_id, 0)
+        if rm_pay > 0:
+            day = month_end.replace(day=OPEX_DAYS["staff"]).isoformat()
+            postings.append(Posting(day, GL_ACCOUNTS["staff"], "operating_expense", center,
+                                    rm_pay, "Relationship manager salaries"))  # fmt: skip
 
     postings.append(
         _post(

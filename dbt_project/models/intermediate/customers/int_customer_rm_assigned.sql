@@ -1,15 +1,9 @@
--- The relationship manager of each customer, taken from CRM contacts whose
--- CIF (claimed_customer_id) equals an existing core-banking customer_id
--- exactly and that carry an rm_id. When several contacts match, the most
--- recently updated one wins (ties broken by contact_id). Matching on national
--- ID, name, phone or e-mail is not done here.
+-- The relationship manager of each customer, taken from the golden customer
+-- record: CRM contacts matched to the customer by any rule (CIF, national ID,
+-- name + phone, name + e-mail; see int_crm_contacts_matched), not flagged as
+-- a conflict, and carrying an rm_id. When several contacts qualify, the most
+-- recently updated one wins (ties broken by contact_id).
 with
-
-customers as (
-
-    select * from {{ ref('stg_core_banking__customers') }}
-
-),
 
 contacts as (
 
@@ -17,21 +11,31 @@ contacts as (
 
 ),
 
-contacts_matched_by_cif as (
+crm_contacts_matched as (
+
+    select * from {{ ref('int_crm_contacts_matched') }}
+
+),
+
+contacts_matched_to_customers as (
 
     select
-        customers.customer_id,
+        crm_contacts_matched.customer_id,
         contacts.contact_id,
         contacts.rm_id,
         contacts.updated_at as contact_updated_at,
+        crm_contacts_matched.match_rule,
         row_number() over (
-            partition by customers.customer_id
+            partition by crm_contacts_matched.customer_id
             order by contacts.updated_at desc, contacts.contact_id desc
         ) as contact_rank
     from contacts
-    inner join customers
-        on contacts.claimed_customer_id = customers.customer_id
-    where contacts.rm_id is not null
+    inner join crm_contacts_matched
+        on contacts.contact_id = crm_contacts_matched.contact_id
+    where
+        crm_contacts_matched.customer_id is not null
+        and not crm_contacts_matched.is_conflict
+        and contacts.rm_id is not null
 
 ),
 
@@ -42,8 +46,8 @@ final as (
         rm_id,
         contact_id,
         contact_updated_at,
-        'cif_exact' as match_method
-    from contacts_matched_by_cif
+        match_rule as match_method
+    from contacts_matched_to_customers
     where contact_rank = 1
 
 )

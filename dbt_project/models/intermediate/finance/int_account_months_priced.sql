@@ -1,5 +1,6 @@
 -- Each account-month balance joined to its account, its product and the FTP
--- rate for its term, with the month's net interest income (unrounded, CNY).
+-- rate for its term, with the month's net interest income (unrounded, CNY)
+-- and the interest the account accrued (what the general ledger books).
 --
 -- FTP rate: the curve whose curve_date is the first day of the balance month,
 -- at the smallest curve term_months >= the account's term_months; terms
@@ -49,6 +50,7 @@ balances_joined_to_accounts as (
         balances.days_in_month,
         balances.month_end_balance,
         balances.average_balance,
+        balances.interest_accrued,
         accounts.interest_rate,
         accounts.term_months as account_term_months,
         products.product_family

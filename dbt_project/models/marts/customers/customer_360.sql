@@ -1,34 +1,57 @@
--- One row per customer: identity, relationship manager, holdings, balances at
--- the latest month end (CNY), last transaction and latest tier.
+-- One row per customer (the current dim_customer version): identity,
+-- relationship manager, holdings by product family, balances at the latest
+-- month end (CNY), channel mix, last transaction and interaction, latest
+-- satisfaction score, latest tier and contribution, and lifecycle flags.
+{%- set product_families = ['current_deposit', 'term_deposit', 'loan', 'card', 'wealth'] %}
+{%- set channels = ['branch', 'atm', 'online', 'mobile'] %}
 with
 
 customers as (
 
     select * from {{ ref('dim_customer') }}
+    where is_current
 
 ),
 
 accounts as (
 
-    select * from {{ ref('stg_core_banking__accounts') }}
+    select * from {{ ref('dim_account') }}
 
 ),
 
 products as (
 
-    select * from {{ ref('stg_core_banking__products') }}
+    select * from {{ ref('dim_product') }}
 
 ),
 
-account_months_priced as (
+account_balances as (
 
-    select * from {{ ref('int_account_months_priced') }}
+    select * from {{ ref('fct_account_balance_monthly') }}
 
 ),
 
 transactions as (
 
-    select * from {{ ref('stg_core_banking__transactions') }}
+    select * from {{ ref('fct_transactions') }}
+
+),
+
+interactions as (
+
+    select * from {{ ref('fct_interactions') }}
+
+),
+
+opportunities as (
+
+    select * from {{ ref('fct_opportunities') }}
+
+),
+
+relationship_managers as (
+
+    select * from {{ ref('dim_relationship_manager') }}
 
 ),
 
@@ -38,9 +61,21 @@ customer_tiers as (
 
 ),
 
-relationship_managers as (
+channel_mix as (
 
-    select * from {{ ref('stg_crm__relationship_managers') }}
+    select * from {{ ref('int_customer_channel_mix_summarised') }}
+
+),
+
+surveys as (
+
+    select * from {{ ref('stg_crm__surveys') }}
+
+),
+
+crm_contacts_matched as (
+
+    select * from {{ ref('int_crm_contacts_matched') }}
 
 ),
 
@@ -50,19 +85,9 @@ reporting_months as (
 
 ),
 
-open_accounts_joined_to_products as (
+lifecycle_windows as (
 
-    select
-        accounts.customer_id,
-        accounts.account_id,
-        accounts.product_code,
-        products.product_family
-    from accounts
-    inner join products
-        on accounts.product_code = products.product_code
-    where
-        accounts.status = 'open'
-        and accounts.closed_date is null
+    select * from {{ ref('customer_lifecycle_windows') }}
 
 ),
 
@@ -70,14 +95,16 @@ holdings_by_customer as (
 
     select
         customer_id,
+        {%- for family in product_families %}
+        count(*) filter (where product_family = '{{ family }}') as {{ family }}_account_count,
+        {%- endfor %}
+        {%- for family in product_families %}
+        bool_or(product_family = '{{ family }}') as has_{{ family }},
+        {%- endfor %}
         count(distinct product_code) as product_count,
-        count(*) as open_account_count,
-        bool_or(product_family = 'current_deposit') as has_current_deposit,
-        bool_or(product_family = 'term_deposit') as has_term_deposit,
-        bool_or(product_family = 'loan') as has_loan,
-        bool_or(product_family = 'card') as has_card,
-        bool_or(product_family = 'wealth') as has_wealth
-    from open_accounts_joined_to_products
+        count(*) as open_account_count
+    from accounts
+    where is_open
     group by customer_id
 
 ),
@@ -85,30 +112,32 @@ holdings_by_customer as (
 latest_balance_date as (
 
     select max(balance_date) as balance_date
-    from account_months_priced
+    from account_balances
 
 ),
 
 latest_balances_by_customer as (
 
     select
-        account_months_priced.customer_id,
-        sum(account_months_priced.month_end_balance) filter (
-            where account_months_priced.is_deposit
+        account_balances.customer_id,
+        sum(account_balances.month_end_balance) filter (
+            where products.is_deposit
         ) as deposit_balance,
-        sum(account_months_priced.month_end_balance) filter (
-            where account_months_priced.product_family = 'loan'
+        sum(account_balances.month_end_balance) filter (
+            where account_balances.product_family = 'loan'
         ) as loan_balance,
-        sum(account_months_priced.month_end_balance) filter (
-            where account_months_priced.product_family = 'card'
+        sum(account_balances.month_end_balance) filter (
+            where account_balances.product_family = 'card'
         ) as card_balance,
-        sum(account_months_priced.month_end_balance) filter (
-            where account_months_priced.product_family = 'wealth'
+        sum(account_balances.month_end_balance) filter (
+            where account_balances.product_family = 'wealth'
         ) as wealth_balance_aum
-    from account_months_priced
+    from account_balances
     inner join latest_balance_date
-        on account_months_priced.balance_date = latest_balance_date.balance_date
-    group by account_months_priced.customer_id
+        on account_balances.balance_date = latest_balance_date.balance_date
+    inner join products
+        on account_balances.product_code = products.product_code
+    group by account_balances.customer_id
 
 ),
 
@@ -118,6 +147,65 @@ last_transactions_by_customer as (
         customer_id,
         max(posted_at) as last_transaction_at
     from transactions
+    group by customer_id
+
+),
+
+interactions_ranked as (
+
+    select
+        customer_id,
+        occurred_at,
+        interaction_type,
+        row_number() over (
+            partition by customer_id
+            order by occurred_at desc, interaction_id desc
+        ) as recency_rank
+    from interactions
+    where customer_id is not null
+
+),
+
+last_interactions_by_customer as (
+
+    select * from interactions_ranked
+    where recency_rank = 1
+
+),
+
+surveys_ranked as (
+
+    select
+        crm_contacts_matched.customer_id,
+        surveys.satisfaction_score,
+        surveys.responded_at,
+        row_number() over (
+            partition by crm_contacts_matched.customer_id
+            order by surveys.responded_at desc, surveys.survey_id desc
+        ) as recency_rank
+    from surveys
+    inner join crm_contacts_matched
+        on surveys.contact_id = crm_contacts_matched.contact_id
+    where crm_contacts_matched.customer_id is not null
+
+),
+
+latest_surveys_by_customer as (
+
+    select * from surveys_ranked
+    where recency_rank = 1
+
+),
+
+open_opportunities_by_customer as (
+
+    select
+        customer_id,
+        count(*) as open_opportunity_count
+    from opportunities
+    where
+        is_open
+        and customer_id is not null
     group by customer_id
 
 ),
@@ -144,8 +232,15 @@ latest_customer_tiers as (
 
 latest_reporting_month as (
 
-    select max(month) as as_of_month
+    select
+        max(reporting_months.month) as as_of_month,
+        cast(
+            max(reporting_months.month)
+            - (max(lifecycle_windows.new_customer_months) - 1) * interval '1 month'
+            as date
+        ) as new_customer_since_date
     from reporting_months
+    cross join lifecycle_windows
 
 ),
 
@@ -169,11 +264,9 @@ final as (
         relationship_managers.team_name as rm_team,
         coalesce(holdings_by_customer.product_count, 0) as product_count,
         coalesce(holdings_by_customer.open_account_count, 0) as open_account_count,
-        coalesce(holdings_by_customer.has_current_deposit, false) as has_current_deposit,
-        coalesce(holdings_by_customer.has_term_deposit, false) as has_term_deposit,
-        coalesce(holdings_by_customer.has_loan, false) as has_loan,
-        coalesce(holdings_by_customer.has_card, false) as has_card,
-        coalesce(holdings_by_customer.has_wealth, false) as has_wealth,
+        {%- for family in product_families %}
+        coalesce(holdings_by_customer.has_{{ family }}, false) as has_{{ family }},
+        {%- endfor %}
         latest_balance_date.balance_date as balances_as_of_date,
         cast(coalesce(latest_balances_by_customer.deposit_balance, 0) as numeric(18, 2))
             as deposit_balance,
@@ -188,7 +281,33 @@ final as (
         latest_customer_tiers.tier_reason,
         latest_customer_tiers.month as tier_month,
         latest_customer_tiers.contribution_l12m,
-        latest_reporting_month.as_of_month
+        latest_reporting_month.as_of_month,
+        customers.customer_key,
+        {%- for family in product_families %}
+        coalesce(holdings_by_customer.{{ family }}_account_count, 0)
+            as {{ family }}_account_count,
+        {%- endfor %}
+        cast(
+            coalesce(latest_balances_by_customer.deposit_balance, 0)
+            + coalesce(latest_balances_by_customer.wealth_balance_aum, 0)
+            as numeric(18, 2)
+        ) as total_aum,
+        coalesce(channel_mix.transaction_count, 0) as channel_mix_transaction_count,
+        {%- for channel in channels %}
+        channel_mix.channel_share_{{ channel }},
+        {%- endfor %}
+        last_interactions_by_customer.occurred_at as last_interaction_at,
+        last_interactions_by_customer.interaction_type as last_interaction_type,
+        latest_surveys_by_customer.satisfaction_score as latest_satisfaction_score,
+        cast(latest_surveys_by_customer.responded_at at time zone 'UTC' as date)
+            as latest_satisfaction_date,
+        coalesce(open_opportunities_by_customer.open_opportunity_count, 0)
+            as open_opportunity_count,
+        customers.onboarded_date >= latest_reporting_month.new_customer_since_date as is_new,
+        customers.status = 'dormant' as is_dormant,
+        not customers.is_active as is_closed,
+        open_opportunities_by_customer.open_opportunity_count is not null
+            as has_open_opportunity
     from customers
     cross join latest_balance_date
     cross join latest_reporting_month
@@ -200,6 +319,14 @@ final as (
         on customers.customer_id = latest_balances_by_customer.customer_id
     left join last_transactions_by_customer
         on customers.customer_id = last_transactions_by_customer.customer_id
+    left join channel_mix
+        on customers.customer_id = channel_mix.customer_id
+    left join last_interactions_by_customer
+        on customers.customer_id = last_interactions_by_customer.customer_id
+    left join latest_surveys_by_customer
+        on customers.customer_id = latest_surveys_by_customer.customer_id
+    left join open_opportunities_by_customer
+        on customers.customer_id = open_opportunities_by_customer.customer_id
     left join latest_customer_tiers
         on customers.customer_id = latest_customer_tiers.customer_id
 

@@ -18,6 +18,7 @@ contributions as (
 customers as (
 
     select * from {{ ref('dim_customer') }}
+    where is_current
 
 ),
 

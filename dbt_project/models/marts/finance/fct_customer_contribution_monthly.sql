@@ -1,7 +1,17 @@
--- Gross contribution per customer and month (CNY): deposit and loan net
--- interest income against the FTP curve plus fee income by category. NII is
--- summed unrounded over the customer's account-months and rounded once to
--- cents; gross_contribution is the sum of the rounded lines.
+-- Contribution (客户贡献度) per customer and month, in CNY: deposit and loan net
+-- interest income against the FTP curve, fee income by category, cost to
+-- serve, expected loss and the charge for the economic capital tied up, down
+-- to net contribution (EVA) and RAROC.
+--
+-- Rounding: every line is summed unrounded over the customer's accounts and
+-- activities and rounded once to cents per customer-month. The totals are
+-- then built from the rounded lines, so these identities hold to the cent:
+--   gross_contribution = deposit_nii + loan_nii + fee_income
+--   cost_to_serve      = activity_cost + relationship_manager_cost
+--   net_contribution   = gross_contribution - cost_to_serve - expected_loss
+--                        - capital_charge
+-- capital_charge = economic capital x the contribution_hurdle_rate var / 12,
+-- computed from the unrounded economic capital.
 {%- set fee_categories = [
     'settlement',
     'wealth_management',
@@ -29,6 +39,24 @@ account_months_priced as (
 fee_postings as (
 
     select * from {{ ref('stg_core_banking__fee_postings') }}
+
+),
+
+account_activity_months_costed as (
+
+    select * from {{ ref('int_account_activity_months_costed') }}
+
+),
+
+customer_rm_costs_allocated as (
+
+    select * from {{ ref('int_customer_rm_costs_allocated') }}
+
+),
+
+credit_account_months_risk_measured as (
+
+    select * from {{ ref('int_credit_account_months_risk_measured') }}
 
 ),
 
@@ -64,6 +92,20 @@ customer_months as (
         month
     from fee_postings_to_months
 
+    union
+
+    select
+        customer_id,
+        month
+    from account_activity_months_costed
+
+    union
+
+    select
+        customer_id,
+        month
+    from customer_rm_costs_allocated
+
 ),
 
 interest_by_customer_month as (
@@ -74,7 +116,9 @@ interest_by_customer_month as (
         sum(average_balance) filter (where is_deposit) as deposit_average_balance,
         sum(average_balance) filter (where is_credit_product) as loan_average_balance,
         sum(net_interest_income) filter (where is_deposit) as deposit_nii_unrounded,
-        sum(net_interest_income) filter (where is_credit_product) as loan_nii_unrounded
+        sum(net_interest_income) filter (where is_credit_product) as loan_nii_unrounded,
+        sum(interest_accrued) filter (where is_deposit) as deposit_interest_expense,
+        sum(interest_accrued) filter (where is_credit_product) as loan_interest_income
     from account_months_priced
     group by
         customer_id,
@@ -92,6 +136,47 @@ fees_by_customer_month as (
         {%- endfor %}
         sum(amount) as fee_income
     from fee_postings_to_months
+    group by
+        customer_id,
+        month
+
+),
+
+activity_costs_by_customer_month as (
+
+    select
+        customer_id,
+        month,
+        sum(activity_cost) as activity_cost
+    from account_activity_months_costed
+    group by
+        customer_id,
+        month
+
+),
+
+rm_costs_by_customer_month as (
+
+    select
+        customer_id,
+        month,
+        sum(relationship_manager_cost) as relationship_manager_cost_unrounded
+    from customer_rm_costs_allocated
+    group by
+        customer_id,
+        month
+
+),
+
+risk_by_customer_month as (
+
+    select
+        customer_id,
+        month,
+        sum(exposure_amount) as credit_exposure,
+        sum(expected_loss) as expected_loss_unrounded,
+        sum(economic_capital) as economic_capital_unrounded
+    from credit_account_months_risk_measured
     group by
         customer_id,
         month
@@ -122,7 +207,41 @@ contribution_lines_rounded as (
             coalesce(fees_by_customer_month.fee_{{ fee_category }}, 0) as numeric(18, 2)
         ) as fee_{{ fee_category }},
         {%- endfor %}
-        cast(coalesce(fees_by_customer_month.fee_income, 0) as numeric(18, 2)) as fee_income
+        cast(coalesce(fees_by_customer_month.fee_income, 0) as numeric(18, 2)) as fee_income,
+        cast(
+            coalesce(interest_by_customer_month.deposit_interest_expense, 0) as numeric(18, 2)
+        ) as deposit_interest_expense,
+        cast(
+            coalesce(interest_by_customer_month.loan_interest_income, 0) as numeric(18, 2)
+        ) as loan_interest_income,
+        cast(
+            round(coalesce(activity_costs_by_customer_month.activity_cost, 0), 2)
+            as numeric(18, 2)
+        ) as activity_cost,
+        cast(
+            round(coalesce(rm_costs_by_customer_month.relationship_manager_cost_unrounded, 0), 2)
+            as numeric(18, 2)
+        ) as relationship_manager_cost,
+        cast(
+            coalesce(risk_by_customer_month.credit_exposure, 0) as numeric(18, 2)
+        ) as credit_exposure,
+        cast(
+            round(coalesce(risk_by_customer_month.expected_loss_unrounded, 0), 2)
+            as numeric(18, 2)
+        ) as expected_loss,
+        cast(
+            round(coalesce(risk_by_customer_month.economic_capital_unrounded, 0), 2)
+            as numeric(18, 2)
+        ) as economic_capital,
+        -- the annual hurdle on economic capital spread over the 12 months of a year
+        cast(
+            round(
+                coalesce(risk_by_customer_month.economic_capital_unrounded, 0)
+                * {{ var('contribution_hurdle_rate') }} / 12,
+                2
+            )
+            as numeric(18, 2)
+        ) as capital_charge
     from customer_months
     left join interest_by_customer_month
         on
@@ -132,6 +251,40 @@ contribution_lines_rounded as (
         on
             customer_months.customer_id = fees_by_customer_month.customer_id
             and customer_months.month = fees_by_customer_month.month
+    left join activity_costs_by_customer_month
+        on
+            customer_months.customer_id = activity_costs_by_customer_month.customer_id
+            and customer_months.month = activity_costs_by_customer_month.month
+    left join rm_costs_by_customer_month
+        on
+            customer_months.customer_id = rm_costs_by_customer_month.customer_id
+            and customer_months.month = rm_costs_by_customer_month.month
+    left join risk_by_customer_month
+        on
+            customer_months.customer_id = risk_by_customer_month.customer_id
+            and customer_months.month = risk_by_customer_month.month
+
+),
+
+totals_from_rounded_lines as (
+
+    select
+        *,
+        cast(deposit_nii + loan_nii + fee_income as numeric(18, 2)) as gross_contribution,
+        cast(activity_cost + relationship_manager_cost as numeric(18, 2)) as cost_to_serve
+    from contribution_lines_rounded
+
+),
+
+net_contribution_added as (
+
+    select
+        *,
+        cast(
+            gross_contribution - cost_to_serve - expected_loss - capital_charge
+            as numeric(18, 2)
+        ) as net_contribution
+    from totals_from_rounded_lines
 
 ),
 
@@ -148,8 +301,31 @@ final as (
         {%- for fee_category in fee_categories %}
         fee_{{ fee_category }},
         {%- endfor %}
-        cast(deposit_nii + loan_nii + fee_income as numeric(18, 2)) as gross_contribution
-    from contribution_lines_rounded
+        gross_contribution,
+        deposit_interest_expense,
+        loan_interest_income,
+        activity_cost,
+        relationship_manager_cost,
+        cost_to_serve,
+        credit_exposure,
+        expected_loss,
+        economic_capital,
+        capital_charge,
+        net_contribution,
+        -- annualised: the month's risk-adjusted return times the 12 months of a year
+        case
+            when economic_capital <> 0
+                then
+                    round(
+                        (gross_contribution - cost_to_serve - expected_loss) * 12
+                        / economic_capital,
+                        6
+                    )
+        end as raroc,
+        deposit_nii as deposit_contribution,
+        cast(loan_nii - expected_loss - capital_charge as numeric(18, 2)) as loan_contribution,
+        net_contribution as comprehensive_contribution
+    from net_contribution_added
 
 )
 

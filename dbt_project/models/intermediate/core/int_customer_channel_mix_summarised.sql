@@ -1,0 +1,93 @@
+-- One row per customer with a transaction in the channel-mix window: the
+-- `channel_mix_months` reporting months (seed customer_lifecycle_windows)
+-- ending with the latest reporting month. Each channel's share is the
+-- customer's transactions through that channel divided by all of the
+-- customer's transactions in the window, rounded to 6 decimals.
+with
+
+transactions as (
+
+    select * from {{ ref('stg_core_banking__transactions') }}
+
+),
+
+reporting_months as (
+
+    select * from {{ ref('int_reporting_months_spined') }}
+
+),
+
+lifecycle_windows as (
+
+    select * from {{ ref('customer_lifecycle_windows') }}
+
+),
+
+channel_mix_window as (
+
+    select
+        cast(
+            max(reporting_months.month)
+            - (max(lifecycle_windows.channel_mix_months) - 1) * interval '1 month'
+            as date
+        ) as window_start_date,
+        max(reporting_months.month_end_date) as window_end_date
+    from reporting_months
+    cross join lifecycle_windows
+
+),
+
+transactions_in_window as (
+
+    select
+        transactions.customer_id,
+        transactions.channel,
+        channel_mix_window.window_start_date,
+        channel_mix_window.window_end_date
+    from transactions
+    inner join channel_mix_window
+        on
+            cast(transactions.posted_at at time zone 'UTC' as date)
+            between channel_mix_window.window_start_date and channel_mix_window.window_end_date
+
+),
+
+channel_counts_by_customer as (
+
+    select
+        customer_id,
+        window_start_date,
+        window_end_date,
+        count(*) filter (where channel = 'branch') as branch_count,
+        count(*) filter (where channel = 'atm') as atm_count,
+        count(*) filter (where channel = 'online') as online_count,
+        count(*) filter (where channel = 'mobile') as mobile_count,
+        count(*) as transaction_count
+    from transactions_in_window
+    group by
+        customer_id,
+        window_start_date,
+        window_end_date
+
+),
+
+final as (
+
+    select
+        customer_id,
+        window_start_date,
+        window_end_date,
+        transaction_count,
+        cast(round(1.0 * branch_count / transaction_count, 6) as numeric(9, 6))
+            as channel_share_branch,
+        cast(round(1.0 * atm_count / transaction_count, 6) as numeric(9, 6))
+            as channel_share_atm,
+        cast(round(1.0 * online_count / transaction_count, 6) as numeric(9, 6))
+            as channel_share_online,
+        cast(round(1.0 * mobile_count / transaction_count, 6) as numeric(9, 6))
+            as channel_share_mobile
+    from channel_counts_by_customer
+
+)
+
+select * from final

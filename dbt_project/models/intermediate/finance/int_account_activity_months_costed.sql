@@ -1,0 +1,136 @@
+-- One row per account, month and cost-to-serve activity: how many units of
+-- the activity the account used and what they cost in CNY at the ERP unit
+-- cost of the month's accounting period (YYYY-MM). The activities and their
+-- drivers are the seed cost_to_serve_activities:
+--   transaction         one unit per transaction posted in the month (UTC)
+--                       through the activity's channel;
+--   open_account_month  one unit per account open on at least one day of the
+--                       month (int_account_months_open: the month an account
+--                       closes counts, later months do not).
+-- activity_cost = activity_count x unit_cost is exact to the cent.
+with
+
+transactions as (
+
+    select * from {{ ref('stg_core_banking__transactions') }}
+
+),
+
+account_months_open as (
+
+    select * from {{ ref('int_account_months_open') }}
+
+),
+
+accounts as (
+
+    select * from {{ ref('stg_core_banking__accounts') }}
+
+),
+
+products as (
+
+    select * from {{ ref('stg_core_banking__products') }}
+
+),
+
+unit_costs as (
+
+    select * from {{ ref('stg_erp__unit_costs') }}
+
+),
+
+cost_to_serve_activities as (
+
+    select * from {{ ref('cost_to_serve_activities') }}
+
+),
+
+transactions_to_months as (
+
+    select
+        account_id,
+        customer_id,
+        channel,
+        cast(date_trunc('month', posted_at at time zone 'UTC') as date) as month
+    from transactions
+
+),
+
+transaction_activities_counted as (
+
+    select
+        transactions_to_months.account_id,
+        transactions_to_months.customer_id,
+        transactions_to_months.month,
+        cost_to_serve_activities.activity,
+        count(*) as activity_count
+    from transactions_to_months
+    inner join cost_to_serve_activities
+        on
+            transactions_to_months.channel = cost_to_serve_activities.transaction_channel
+            and cost_to_serve_activities.cost_driver = 'transaction'
+    group by
+        transactions_to_months.account_id,
+        transactions_to_months.customer_id,
+        transactions_to_months.month,
+        cost_to_serve_activities.activity
+
+),
+
+open_account_month_activities_counted as (
+
+    select
+        account_months_open.account_id,
+        account_months_open.customer_id,
+        account_months_open.month,
+        cost_to_serve_activities.activity,
+        1 as activity_count
+    from account_months_open
+    inner join cost_to_serve_activities
+        on cost_to_serve_activities.cost_driver = 'open_account_month'
+
+),
+
+activities_unioned as (
+
+    select * from transaction_activities_counted
+
+    union all
+
+    select * from open_account_month_activities_counted
+
+),
+
+activities_joined_to_unit_costs as (
+
+    select
+        activities_unioned.account_id,
+        activities_unioned.customer_id,
+        products.product_family,
+        activities_unioned.month,
+        activities_unioned.activity,
+        cast(activities_unioned.activity_count as integer) as activity_count,
+        unit_costs.unit_cost,
+        cast(
+            activities_unioned.activity_count * unit_costs.unit_cost as numeric(18, 2)
+        ) as activity_cost
+    from activities_unioned
+    left join unit_costs
+        on
+            activities_unioned.activity = unit_costs.activity
+            and to_char(activities_unioned.month, 'YYYY-MM') = unit_costs.accounting_period
+    left join accounts
+        on activities_unioned.account_id = accounts.account_id
+    left join products
+        on accounts.product_code = products.product_code
+
+),
+
+final as (
+
+    select * from activities_joined_to_unit_costs
+
+)
+
+select * from final

@@ -1,0 +1,191 @@
+-- One row per ERP billing account, matched to at most one core-banking
+-- customer. ERP does not know the CIF; its invoices carry the billing name
+-- and, usually, the registration number, both as typed on each invoice.
+-- Rules in order (identity_match_rules seed), first unique candidate wins:
+--   1 registration_number  a normalized registration number of the account's
+--                          invoices equals the customer's national_id
+--   2 name                 a normalized billing name of the account's invoices
+--                          equals the customer's normalized name
+-- A rule with two or more candidate customers matches nothing; the account
+-- is then a conflict unless a later rule matches it.
+with
+
+invoices as (
+
+    select * from {{ ref('stg_erp__invoices') }}
+
+),
+
+customer_identities as (
+
+    select * from {{ ref('int_customer_identities_normalized') }}
+
+),
+
+company_name_suffixes as (
+
+    select * from {{ ref('company_name_suffixes') }}
+
+),
+
+match_rules as (
+
+    select * from {{ ref('identity_match_rules') }}
+    where source_system = 'erp'
+
+),
+
+billing_accounts as (
+
+    select
+        billing_account_id,
+        count(*) as invoices,
+        max(issued_date) as last_issued_date
+    from invoices
+    group by billing_account_id
+
+),
+
+registration_numbers_by_account as (
+
+    select distinct
+        billing_account_id,
+        {{ identity_national_id_key('registration_number') }} as registration_number_key
+    from invoices
+    where {{ identity_national_id_key('registration_number') }} is not null
+
+),
+
+billing_names_normalized as (
+
+    select distinct
+        billing_account_id,
+        {{ identity_normalized_text('billing_name') }} as normalized_name
+    from invoices
+    where {{ identity_normalized_text('billing_name') }} is not null
+
+),
+
+{{ identity_name_keys(
+    'billing_names_normalized', ['billing_account_id', 'normalized_name'],
+    'company_name_suffixes', 'billing_name_keys'
+) }},
+
+registration_number_candidates as (
+
+    select distinct
+        registration_numbers_by_account.billing_account_id,
+        customer_identities.customer_id,
+        'registration_number' as match_rule
+    from registration_numbers_by_account
+    inner join customer_identities
+        on
+            registration_numbers_by_account.registration_number_key
+            = customer_identities.national_id_key
+
+),
+
+name_candidates as (
+
+    select distinct
+        billing_name_keys.billing_account_id,
+        customer_identities.customer_id,
+        'name' as match_rule
+    from billing_name_keys
+    inner join customer_identities
+        on
+            billing_name_keys.name_key = customer_identities.name_key
+            or billing_name_keys.name_token_key = customer_identities.name_token_key
+
+),
+
+candidates_unioned as (
+
+    select * from registration_number_candidates
+    union all
+    select * from name_candidates
+
+),
+
+rule_outcomes_by_account as (
+
+    select
+        candidates_unioned.billing_account_id,
+        candidates_unioned.match_rule,
+        match_rules.rule_order,
+        count(distinct candidates_unioned.customer_id) as candidate_count,
+        min(candidates_unioned.customer_id) as candidate_customer_id
+    from candidates_unioned
+    inner join match_rules
+        on candidates_unioned.match_rule = match_rules.match_rule
+    group by
+        candidates_unioned.billing_account_id,
+        candidates_unioned.match_rule,
+        match_rules.rule_order
+
+),
+
+first_unique_match_by_account as (
+
+    select
+        billing_account_id,
+        match_rule,
+        candidate_customer_id as customer_id,
+        row_number() over (partition by billing_account_id order by rule_order) as rule_rank
+    from rule_outcomes_by_account
+    where candidate_count = 1
+
+),
+
+ambiguous_rules_by_account as (
+
+    select
+        billing_account_id,
+        string_agg(match_rule, ',' order by rule_order) as ambiguous_rules
+    from rule_outcomes_by_account
+    where candidate_count > 1
+    group by billing_account_id
+
+),
+
+accounts_matched as (
+
+    select
+        billing_accounts.billing_account_id,
+        billing_accounts.invoices,
+        billing_accounts.last_issued_date,
+        first_unique_match_by_account.customer_id,
+        first_unique_match_by_account.match_rule,
+        ambiguous_rules_by_account.ambiguous_rules
+    from billing_accounts
+    left join first_unique_match_by_account
+        on
+            billing_accounts.billing_account_id = first_unique_match_by_account.billing_account_id
+            and first_unique_match_by_account.rule_rank = 1
+    left join ambiguous_rules_by_account
+        on billing_accounts.billing_account_id = ambiguous_rules_by_account.billing_account_id
+
+),
+
+final as (
+
+    select
+        billing_account_id,
+        customer_id,
+        match_rule,
+        customer_id is null and ambiguous_rules is not null as is_conflict,
+        case
+            when customer_id is null and ambiguous_rules is not null then 'ambiguous'
+        end as conflict_reason,
+        ambiguous_rules,
+        invoices,
+        last_issued_date,
+        case
+            when customer_id is not null
+                then count(*) over (partition by customer_id)
+        end as billing_accounts_of_customer
+    from accounts_matched
+
+)
+
+select * from final

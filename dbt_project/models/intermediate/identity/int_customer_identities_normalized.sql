@@ -1,0 +1,53 @@
+-- One row per core-banking customer with the normalized attributes that CRM
+-- contacts and ERP billing accounts are matched on: national ID, phone,
+-- e-mail and two name keys (see macros/identity/).
+with
+
+customers as (
+
+    select * from {{ ref('stg_core_banking__customers') }}
+
+),
+
+company_name_suffixes as (
+
+    select * from {{ ref('company_name_suffixes') }}
+
+),
+
+customer_attributes_normalized as (
+
+    select
+        customer_id,
+        customer_type,
+        {{ identity_national_id_key('national_id') }} as national_id_key,
+        {{ identity_phone_key('phone') }} as phone_key,
+        {{ identity_email_key('email') }} as email_key,
+        {{ identity_normalized_text('full_name') }} as normalized_name
+    from customers
+
+),
+
+{{ identity_name_keys(
+    'customer_attributes_normalized', ['customer_id'], 'company_name_suffixes',
+    'customer_name_keys'
+) }},
+
+final as (
+
+    select
+        customer_attributes_normalized.customer_id,
+        customer_attributes_normalized.customer_type,
+        customer_attributes_normalized.national_id_key,
+        customer_attributes_normalized.phone_key,
+        customer_attributes_normalized.email_key,
+        customer_attributes_normalized.normalized_name,
+        customer_name_keys.name_key,
+        customer_name_keys.name_token_key
+    from customer_attributes_normalized
+    inner join customer_name_keys
+        on customer_attributes_normalized.customer_id = customer_name_keys.customer_id
+
+)
+
+select * from final

@@ -1,0 +1,128 @@
+"""Match quality of the golden customer record, scored against the generator's truth files.
+
+The generator writes the true customer behind every CRM contact (an empty
+customer_id for a prospect) and every ERP billing account. Precision and
+recall are computed here with pandas from ``marts.customer_source_links`` and
+those files; the report's control totals are checked against the raw landings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+import pytest
+
+from cvw.runner import DagRunResult
+
+pytestmark = pytest.mark.integration
+
+# Contacts: a link the warehouse makes must be right (a wrong link attaches a
+# stranger's RM and value to a customer); a few contacts carry nothing but a
+# name and stay unmatched, which recall tolerates.
+CRM_MIN_PRECISION = 0.99
+CRM_MIN_RECALL = 0.95
+# Billing accounts: almost every invoice carries the registration number, and
+# an account is invoiced under one name with occasional spelling variants.
+ERP_MIN_PRECISION = 0.99
+ERP_MIN_RECALL = 0.95
+
+
+def _require_published(first_run: DagRunResult) -> None:
+    """The marts read here exist only when the run published them."""
+    assert first_run.succeeded, f"failed tasks: {first_run.failed_tasks()}; {first_run.log_path}"
+
+
+def _frame(url: str, query: str) -> pd.DataFrame:
+    with psycopg.connect(url) as conn:
+        cursor = conn.execute(query)
+        return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
+
+
+def _scalar(url: str, query: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query).fetchone()[0]
+
+
+def _precision_recall(links: pd.DataFrame, truth: pd.DataFrame) -> tuple[float, float]:
+    """``links`` and ``truth`` have source_record_id and customer_id (None/'' when none)."""
+    scored = truth.merge(
+        links, on="source_record_id", how="outer", suffixes=("_true", "_made"), indicator=True
+    )
+    assert (scored["_merge"] == "both").all(), "links and truth list different records"
+    made = scored["customer_id_made"].fillna("") != ""
+    belongs = scored["customer_id_true"].fillna("") != ""
+    correct = made & (scored["customer_id_made"] == scored["customer_id_true"])
+    return correct.sum() / made.sum(), correct.sum() / belongs.sum()
+
+
+def _truth(truth_dir: Path, file_name: str, key: str) -> pd.DataFrame:
+    truth = pd.read_csv(truth_dir / file_name, dtype=str, keep_default_na=False)
+    return truth.rename(columns={key: "source_record_id"})
+
+
+def _links(url: str, source_system: str) -> pd.DataFrame:
+    return _frame(
+        url,
+        "select source_record_id, customer_id, match_rule, is_conflict "
+        f"from marts.customer_source_links where source_system = '{source_system}'",
+    )
+
+
+def test_crm_contacts_link_to_their_true_customers(first_run, test_settings):
+    _require_published(first_run)
+    links = _links(test_settings.warehouse_url, "crm")
+    truth = _truth(test_settings.truth_dir, "contact_links.csv", "contact_id")
+    precision, recall = _precision_recall(links, truth)
+    print(f"crm contacts: precision {precision:.4f}, recall {recall:.4f}")
+    assert precision >= CRM_MIN_PRECISION
+    assert recall >= CRM_MIN_RECALL
+    # Links the golden record trusts (no conflict) are at least as precise.
+    trusted = links[~links["is_conflict"]]
+    trusted_precision, _ = _precision_recall(
+        trusted, truth[truth["source_record_id"].isin(trusted["source_record_id"])]
+    )
+    assert trusted_precision >= CRM_MIN_PRECISION
+    # Prospects never get a customer.
+    prospects = truth.loc[truth["customer_id"] == "", "source_record_id"]
+    assert links.loc[links["source_record_id"].isin(prospects), "customer_id"].isna().all()
+
+
+def test_billing_accounts_link_to_their_true_customers(first_run, test_settings):
+    _require_published(first_run)
+    links = _links(test_settings.warehouse_url, "erp")
+    truth = _truth(test_settings.truth_dir, "billing_links.csv", "billing_account_id")
+    assert len(truth) > 0
+    precision, recall = _precision_recall(links, truth)
+    print(f"erp billing accounts: precision {precision:.4f}, recall {recall:.4f}")
+    assert precision >= ERP_MIN_PRECISION
+    assert recall >= ERP_MIN_RECALL
+
+
+def test_match_report_accounts_for_every_source_record(first_run, test_settings):
+    _require_published(first_run)
+    url = test_settings.warehouse_url
+    report = _frame(
+        url,
+        "select source_system, outcome, match_rule, records, source_records, share_of_source "
+        "from marts.customer_match_report",
+    )
+    contacts = _scalar(url, "select count(distinct contact_id) from raw_crm.contacts")
+    accounts = _scalar(url, "select count(distinct billing_account_id) from raw_erp.invoices")
+    records = report.groupby("source_system")["records"].sum()
+    assert records["crm"] == contacts
+    assert records["erp"] == accounts
+    assert set(report["outcome"]) <= {"matched", "unmatched", "conflict"}
+    shares = report.groupby("source_system")["share_of_source"].sum().astype(float)
+    assert shares.to_numpy() == pytest.approx([1.0, 1.0], abs=0.001 * len(report))
+    # The report's matched counts per rule agree with the link table.
+    links = _frame(
+        url,
+        "select source_system, match_rule from marts.customer_source_links "
+        "where customer_id is not null and not is_conflict",
+    )
+    expected = links.groupby(["source_system", "match_rule"]).size()
+    matched = report[report["outcome"] == "matched"].set_index(["source_system", "match_rule"])
+    for (source_system, match_rule), count in expected.items():
+        assert matched.loc[(source_system, match_rule), "records"] == count

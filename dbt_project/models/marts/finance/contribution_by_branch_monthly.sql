@@ -6,32 +6,6 @@
 -- months of the calendar year up to and including the month (reset each
 -- January). raroc = (gross - cost to serve - expected loss) x 12 / economic
 -- capital, null without economic capital.
-{%- set summed_lines = [
-    'deposit_average_balance',
-    'loan_average_balance',
-    'credit_exposure',
-    'deposit_nii',
-    'loan_nii',
-    'fee_income',
-    'gross_contribution',
-    'activity_cost',
-    'relationship_manager_cost',
-    'cost_to_serve',
-    'expected_loss',
-    'economic_capital',
-    'capital_charge',
-    'net_contribution',
-    'deposit_contribution',
-    'loan_contribution',
-    'comprehensive_contribution',
-] %}
-{%- set ytd_lines = [
-    'gross_contribution',
-    'cost_to_serve',
-    'expected_loss',
-    'capital_charge',
-    'net_contribution',
-] %}
 
 with
 
@@ -60,44 +34,13 @@ contributions_joined_to_branches as (
 
 contributions_by_branch_month as (
 
-    select
-        branch_id,
-        month,
-        {%- for line in summed_lines %}
-        cast(sum({{ line }}) as numeric(18, 2)) as {{ line }},
-        {%- endfor %}
-        cast(count(*) as integer) as customer_count
-    from contributions_joined_to_branches
-    group by
-        branch_id,
-        month
+    {{ contribution_summed_by('contributions_joined_to_branches', ['branch_id']) }}
 
 ),
 
 final as (
 
-    select
-        *,
-        {%- for line in ytd_lines %}
-        cast(
-            sum({{ line }}) over (
-                partition by branch_id, date_trunc('year', month)
-                order by month
-                rows between unbounded preceding and current row
-            ) as numeric(18, 2)
-        ) as {{ line }}_ytd,
-        {%- endfor %}
-        -- annualised: the month's risk-adjusted return times the 12 months of a year
-        case
-            when economic_capital <> 0
-                then
-                    round(
-                        (gross_contribution - cost_to_serve - expected_loss) * 12
-                        / economic_capital,
-                        6
-                    )
-        end as raroc
-    from contributions_by_branch_month
+    {{ contribution_ytd_and_raroc('contributions_by_branch_month', ['branch_id']) }}
 
 )
 

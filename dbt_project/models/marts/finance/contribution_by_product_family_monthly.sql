@@ -17,13 +17,6 @@
 -- the customer mart. Because the customer mart rounds per customer-month,
 -- the families of a month match its totals within half a cent per
 -- customer-month and rounded line (tested), not to the cent.
-{%- set ytd_lines = [
-    'gross_contribution',
-    'cost_to_serve',
-    'expected_loss',
-    'capital_charge',
-    'net_contribution',
-] %}
 
 with
 
@@ -256,28 +249,7 @@ net_contribution_added as (
 
 final as (
 
-    select
-        *,
-        {%- for line in ytd_lines %}
-        cast(
-            sum({{ line }}) over (
-                partition by product_family, date_trunc('year', month)
-                order by month
-                rows between unbounded preceding and current row
-            ) as numeric(18, 2)
-        ) as {{ line }}_ytd,
-        {%- endfor %}
-        -- annualised: the month's risk-adjusted return times the 12 months of a year
-        case
-            when economic_capital <> 0
-                then
-                    round(
-                        (gross_contribution - cost_to_serve - expected_loss) * 12
-                        / economic_capital,
-                        6
-                    )
-        end as raroc
-    from net_contribution_added
+    {{ contribution_ytd_and_raroc('net_contribution_added', ['product_family']) }}
 
 )
 

@@ -7,32 +7,6 @@
 -- mart. Year-to-date columns sum the months of the calendar year up to and
 -- including the month (reset each January). raroc = (gross - cost to serve
 -- - expected loss) x 12 / economic capital, null without economic capital.
-{%- set summed_lines = [
-    'deposit_average_balance',
-    'loan_average_balance',
-    'credit_exposure',
-    'deposit_nii',
-    'loan_nii',
-    'fee_income',
-    'gross_contribution',
-    'activity_cost',
-    'relationship_manager_cost',
-    'cost_to_serve',
-    'expected_loss',
-    'economic_capital',
-    'capital_charge',
-    'net_contribution',
-    'deposit_contribution',
-    'loan_contribution',
-    'comprehensive_contribution',
-] %}
-{%- set ytd_lines = [
-    'gross_contribution',
-    'cost_to_serve',
-    'expected_loss',
-    'capital_charge',
-    'net_contribution',
-] %}
 
 with
 
@@ -67,17 +41,7 @@ contributions_joined_to_managers as (
 
 contributions_by_manager_month as (
 
-    select
-        rm_id,
-        month,
-        {%- for line in summed_lines %}
-        cast(sum({{ line }}) as numeric(18, 2)) as {{ line }},
-        {%- endfor %}
-        cast(count(*) as integer) as customer_count
-    from contributions_joined_to_managers
-    group by
-        rm_id,
-        month
+    {{ contribution_summed_by('contributions_joined_to_managers', ['rm_id']) }}
 
 ),
 
@@ -88,7 +52,7 @@ manager_details_added as (
         relationship_managers.team_name,
         relationship_managers.branch_id as rm_branch_id,
         contributions_by_manager_month.month,
-        {%- for line in summed_lines %}
+        {%- for line in contribution_summed_lines() %}
         contributions_by_manager_month.{{ line }},
         {%- endfor %}
         contributions_by_manager_month.customer_count
@@ -100,28 +64,7 @@ manager_details_added as (
 
 final as (
 
-    select
-        *,
-        {%- for line in ytd_lines %}
-        cast(
-            sum({{ line }}) over (
-                partition by rm_id, date_trunc('year', month)
-                order by month
-                rows between unbounded preceding and current row
-            ) as numeric(18, 2)
-        ) as {{ line }}_ytd,
-        {%- endfor %}
-        -- annualised: the month's risk-adjusted return times the 12 months of a year
-        case
-            when economic_capital <> 0
-                then
-                    round(
-                        (gross_contribution - cost_to_serve - expected_loss) * 12
-                        / economic_capital,
-                        6
-                    )
-        end as raroc
-    from manager_details_added
+    {{ contribution_ytd_and_raroc('manager_details_added', ['rm_id']) }}
 
 )
 

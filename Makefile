@@ -48,7 +48,7 @@ test-unit: install ## Run the fast tests only
 lint: install ## ruff and sqlfluff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	cd dbt_project && ../$(BIN)/sqlfluff lint models
+	@eval "$$($(BIN)/python -m cvw.config)" && cd dbt_project && ../$(BIN)/sqlfluff lint models
 
 UI_PID := .state/airflow_standalone.pid
 

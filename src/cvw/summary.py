@@ -11,9 +11,10 @@ import psycopg
 
 def dbt_node_counts(manifest_path: Path) -> dict[str, int]:
     manifest = json.loads(manifest_path.read_text())
+    project = manifest["metadata"]["project_name"]
     counts: dict[str, int] = {}
     for node in manifest["nodes"].values():
-        if node["package_name"] == manifest["metadata"].get("project_name", node["package_name"]):
+        if node["package_name"] == project:
             counts[node["resource_type"]] = counts.get(node["resource_type"], 0) + 1
     counts["unit_test"] = len(manifest.get("unit_tests", {}))
     return counts

@@ -20,6 +20,12 @@ def frame(url: str, query: str, params: tuple = ()) -> pd.DataFrame:
         return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
 
 
+def scalar(url: str, query: str) -> Any:
+    """The first column of the first row of one query."""
+    with psycopg.connect(url) as conn:
+        return conn.execute(query).fetchone()[0]
+
+
 def dbt_vars() -> dict[str, Any]:
     """The vars of dbt_project.yml, as a build without --vars reads them."""
     return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]

@@ -1,6 +1,10 @@
 -- Monthly customer tier (客户分层) with a machine-readable reason. Thresholds
 -- are dbt vars (dbt_project.yml). The first rule that matches wins:
 -- restricted > premium > major > potential > ordinary.
+-- Each row also carries a sub-tier, set independently of the tier: retail
+-- customers are private > affluent > mass by AUM and contribution_l12m;
+-- corporate customers are industry > regional > potential key accounts, or
+-- not a key account.
 with
 
 customer_months_active as (
@@ -19,6 +23,26 @@ customers as (
 
     select * from {{ ref('dim_customer') }}
     where is_current
+
+),
+
+balances as (
+
+    select * from {{ ref('fct_account_balance_monthly') }}
+
+),
+
+aum_by_customer_month as (
+
+    select
+        customer_id,
+        month,
+        sum(month_end_balance) as aum
+    from balances
+    where product_family in {{ sql_string_list(var('sub_tier_aum_product_families')) }}
+    group by
+        customer_id,
+        month
 
 ),
 
@@ -65,6 +89,11 @@ tier_inputs_joined as (
         customer_months_active.tenure_months,
         customer_months_active.max_days_past_due,
         customers.credit_rating,
+        customers.customer_type,
+        customers.industry,
+        customers.region,
+        cast(coalesce(aum_by_customer_month.aum, 0) as numeric(18, 2))
+            as aum,
         contributions_ranked.contribution_l12m,
         contributions_ranked.contribution_percentile,
         coalesce(
@@ -83,6 +112,37 @@ tier_inputs_joined as (
             and customer_months_active.month = contributions_ranked.month
     inner join customers
         on customer_months_active.customer_id = customers.customer_id
+    left join aum_by_customer_month
+        on
+            customer_months_active.customer_id
+            = aum_by_customer_month.customer_id
+            and customer_months_active.month = aum_by_customer_month.month
+
+),
+
+corporate_peers_ranked as (
+
+    select
+        customer_id,
+        month,
+        cast(
+            percent_rank() over (partition by month, industry order by contribution_l12m)
+            as numeric(9, 6)
+        ) as industry_contribution_percentile,
+        cast(
+            percent_rank() over (partition by month, region order by contribution_l12m)
+            as numeric(9, 6)
+        ) as region_contribution_percentile,
+        cast(
+            percent_rank() over (partition by month order by contribution_l12m)
+            as numeric(9, 6)
+        ) as corporate_contribution_percentile,
+        cast(
+            percent_rank() over (partition by month order by aum)
+            as numeric(9, 6)
+        ) as corporate_aum_percentile
+    from tier_inputs_joined
+    where customer_type = 'corporate'
 
 ),
 
@@ -114,6 +174,104 @@ tier_rules_applied as (
 
 ),
 
+retail_sub_tiers_assigned as (
+
+    select
+        customer_id,
+        month,
+        case
+            when aum >= {{ var('sub_tier_private_min_aum') }}
+                then 'private.aum'
+            when contribution_l12m >= {{ var('sub_tier_private_min_contribution_l12m') }}
+                then 'private.contribution'
+            when aum >= {{ var('sub_tier_affluent_min_aum') }}
+                then 'affluent.aum'
+            when contribution_l12m >= {{ var('sub_tier_affluent_min_contribution_l12m') }}
+                then 'affluent.contribution'
+            else 'mass.below_thresholds'
+        end as sub_tier_reason
+    from tier_inputs_joined
+    where customer_type = 'retail'
+
+),
+
+corporate_sub_tiers_assigned as (
+
+    select
+        tier_inputs_joined.customer_id,
+        tier_inputs_joined.month,
+        case
+            when
+                tier_inputs_joined.tenure_months
+                >= {{ var('sub_tier_key_account_min_tenure_months') }}
+                and tier_inputs_joined.contribution_l12m > 0
+                and tier_inputs_joined.industry is not null
+                and corporate_peers_ranked.industry_contribution_percentile
+                >= 1 - {{ var('sub_tier_industry_key_account_top_share') }}
+                then 'industry_key_account.top_in_industry'
+            when
+                tier_inputs_joined.tenure_months
+                >= {{ var('sub_tier_key_account_min_tenure_months') }}
+                and tier_inputs_joined.contribution_l12m > 0
+                and tier_inputs_joined.region is not null
+                and corporate_peers_ranked.region_contribution_percentile
+                >= 1 - {{ var('sub_tier_regional_key_account_top_share') }}
+                then 'regional_key_account.top_in_region'
+            when
+                tier_inputs_joined.tenure_months
+                < {{ var('sub_tier_key_account_min_tenure_months') }}
+                and tier_inputs_joined.contribution_l12m > 0
+                and corporate_peers_ranked.corporate_contribution_percentile
+                >= 1 - {{ var('sub_tier_potential_key_account_top_share') }}
+                then 'potential_key_account.top_contribution'
+            when
+                tier_inputs_joined.tenure_months
+                < {{ var('sub_tier_key_account_min_tenure_months') }}
+                and tier_inputs_joined.aum > 0
+                and corporate_peers_ranked.corporate_aum_percentile
+                >= 1 - {{ var('sub_tier_potential_key_account_top_share') }}
+                then 'potential_key_account.top_aum'
+            else 'not_key_account.no_rule_matched'
+        end as sub_tier_reason
+    from tier_inputs_joined
+    inner join corporate_peers_ranked
+        on
+            tier_inputs_joined.customer_id = corporate_peers_ranked.customer_id
+            and tier_inputs_joined.month = corporate_peers_ranked.month
+
+),
+
+sub_tiers_unioned as (
+
+    select * from retail_sub_tiers_assigned
+
+    union all
+
+    select * from corporate_sub_tiers_assigned
+
+),
+
+sub_tiers_joined as (
+
+    select
+        tier_rules_applied.*,
+        sub_tiers_unioned.sub_tier_reason,
+        corporate_peers_ranked.industry_contribution_percentile,
+        corporate_peers_ranked.region_contribution_percentile,
+        corporate_peers_ranked.corporate_contribution_percentile,
+        corporate_peers_ranked.corporate_aum_percentile
+    from tier_rules_applied
+    left join sub_tiers_unioned
+        on
+            tier_rules_applied.customer_id = sub_tiers_unioned.customer_id
+            and tier_rules_applied.month = sub_tiers_unioned.month
+    left join corporate_peers_ranked
+        on
+            tier_rules_applied.customer_id = corporate_peers_ranked.customer_id
+            and tier_rules_applied.month = corporate_peers_ranked.month
+
+),
+
 final as (
 
     select
@@ -125,8 +283,18 @@ final as (
         contribution_percentile,
         tenure_months,
         max_days_past_due,
-        credit_rating
-    from tier_rules_applied
+        credit_rating,
+        split_part(sub_tier_reason, '.', 1) as sub_tier,
+        sub_tier_reason,
+        customer_type,
+        aum,
+        industry,
+        region,
+        industry_contribution_percentile,
+        region_contribution_percentile,
+        corporate_contribution_percentile,
+        corporate_aum_percentile
+    from sub_tiers_joined
 
 )
 

@@ -6,7 +6,11 @@
 --   the manager of the customer (int_customer_rm_assigned, the current
 --   assignment applied to every month);
 --   pipeline and follow-up measures go to the manager recorded on the CRM
---   opportunity or interaction, so prospects without a customer still count.
+--   opportunity or interaction, so prospects without a customer still count;
+--   retention counts the manager's customers not churned at the previous
+--   month end (int_customer_months_churn_state) and, of those, the ones still
+--   not churned at this month end (null in the first reporting month, which
+--   has no previous month end).
 with
 
 relationship_managers as (
@@ -69,13 +73,20 @@ invoices as (
 
 ),
 
+customer_months_churn_state as (
+
+    select * from {{ ref('int_customer_months_churn_state') }}
+
+),
+
 rm_months_spined as (
 
     select
         relationship_managers.rm_id,
         reporting_months.month,
         reporting_months.month_end_date,
-        cast(reporting_months.month - interval '1 day' as date) as previous_month_end_date
+        cast(reporting_months.month - interval '1 day' as date) as previous_month_end_date,
+        reporting_months.month > min(reporting_months.month) over () as has_previous_month
     from relationship_managers
     cross join reporting_months
 
@@ -227,6 +238,27 @@ invoices_by_rm_month as (
 
 ),
 
+retention_by_rm_month as (
+
+    select
+        customer_rm_assigned.rm_id,
+        churn_state_this_month.month,
+        count(*) as retention_base_customers,
+        count(*) filter (where not churn_state_this_month.is_churned) as retained_customers
+    from customer_months_churn_state as churn_state_previous_month
+    inner join customer_rm_assigned
+        on churn_state_previous_month.customer_id = customer_rm_assigned.customer_id
+    inner join customer_months_churn_state as churn_state_this_month
+        on
+            churn_state_previous_month.customer_id = churn_state_this_month.customer_id
+            and churn_state_previous_month.month + interval '1 month' = churn_state_this_month.month
+    where not churn_state_previous_month.is_churned
+    group by
+        customer_rm_assigned.rm_id,
+        churn_state_this_month.month
+
+),
+
 final as (
 
     select
@@ -254,7 +286,15 @@ final as (
             coalesce(invoices_by_rm_month.receivables_outstanding_previous, 0) as numeric(18, 2)
         ) as receivables_outstanding_previous,
         coalesce(follow_ups_by_rm_month.follow_ups_due, 0) as follow_ups_due,
-        coalesce(follow_ups_by_rm_month.follow_ups_done_on_time, 0) as follow_ups_done_on_time
+        coalesce(follow_ups_by_rm_month.follow_ups_done_on_time, 0) as follow_ups_done_on_time,
+        case
+            when rm_months_spined.has_previous_month
+                then coalesce(retention_by_rm_month.retention_base_customers, 0)
+        end as retention_base_customers,
+        case
+            when rm_months_spined.has_previous_month
+                then coalesce(retention_by_rm_month.retained_customers, 0)
+        end as retained_customers
     from rm_months_spined
     left join new_customers_by_rm_month
         on
@@ -276,6 +316,10 @@ final as (
         on
             rm_months_spined.rm_id = invoices_by_rm_month.rm_id
             and rm_months_spined.month = invoices_by_rm_month.month
+    left join retention_by_rm_month
+        on
+            rm_months_spined.rm_id = retention_by_rm_month.rm_id
+            and rm_months_spined.month = retention_by_rm_month.month
 
 )
 

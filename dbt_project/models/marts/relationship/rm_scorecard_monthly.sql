@@ -47,7 +47,9 @@ rm_months_joined_to_contribution as (
         rm_months_measured.receivables_outstanding,
         rm_months_measured.receivables_outstanding_previous,
         rm_months_measured.follow_ups_due,
-        rm_months_measured.follow_ups_done_on_time
+        rm_months_measured.follow_ups_done_on_time,
+        rm_months_measured.retention_base_customers,
+        rm_months_measured.retained_customers
     from rm_months_measured
     inner join relationship_managers
         on rm_months_measured.rm_id = relationship_managers.rm_id
@@ -87,7 +89,9 @@ rm_rows as (
         receivables_outstanding,
         receivables_outstanding_previous,
         follow_ups_due,
-        follow_ups_done_on_time
+        follow_ups_done_on_time,
+        retention_base_customers,
+        retained_customers
     from rm_months_joined_to_contribution
 
 ),
@@ -117,7 +121,9 @@ team_rows as (
         sum(receivables_outstanding) as receivables_outstanding,
         sum(receivables_outstanding_previous) as receivables_outstanding_previous,
         sum(follow_ups_due) as follow_ups_due,
-        sum(follow_ups_done_on_time) as follow_ups_done_on_time
+        sum(follow_ups_done_on_time) as follow_ups_done_on_time,
+        sum(retention_base_customers) as retention_base_customers,
+        sum(retained_customers) as retained_customers
     from rm_rows
     group by month, team_name
 
@@ -145,10 +151,9 @@ final as (
             as gross_contribution_previous_month,
         case
             when gross_contribution_previous_month <> 0
-                then round(
+                then cast(
                         (gross_contribution - gross_contribution_previous_month)
-                        / abs(gross_contribution_previous_month),
-                        6
+                        / abs(gross_contribution_previous_month) as numeric(18, 6)
                     )
         end as gross_contribution_growth_rate,
         cast(net_contribution as numeric(18, 2)) as net_contribution,
@@ -156,27 +161,34 @@ final as (
             as net_contribution_previous_month,
         case
             when net_contribution_previous_month <> 0
-                then round(
+                then cast(
                         (net_contribution - net_contribution_previous_month)
-                        / abs(net_contribution_previous_month),
-                        6
+                        / abs(net_contribution_previous_month) as numeric(18, 6)
                     )
         end as net_contribution_growth_rate,
+        cast(retention_base_customers as integer) as retention_base_customers,
+        cast(retained_customers as integer) as retained_customers,
+        case
+            when retention_base_customers > 0
+                then cast(
+                        cast(retained_customers as numeric)
+                        / retention_base_customers as numeric(18, 6)
+                    )
+        end as retention_rate,
         cast(new_customers_won as integer) as new_customers_won,
         cast(surveys as integer) as surveys,
         cast(satisfaction_score_total as integer) as satisfaction_score_total,
         case
             when surveys > 0
-                then round(cast(satisfaction_score_total as numeric) / surveys, 6)
+                then cast(cast(satisfaction_score_total as numeric) / surveys as numeric(18, 6))
         end as average_satisfaction_score,
         cast(opportunities_won as integer) as opportunities_won,
         cast(opportunities_lost as integer) as opportunities_lost,
         case
             when opportunities_won + opportunities_lost > 0
-                then round(
+                then cast(
                         cast(opportunities_won as numeric)
-                        / (opportunities_won + opportunities_lost),
-                        6
+                        / (opportunities_won + opportunities_lost) as numeric(18, 6)
                     )
         end as win_rate,
         cast(won_intended_amount as numeric(18, 2)) as won_intended_amount,
@@ -184,11 +196,11 @@ final as (
         cast(won_forecast_error_amount as numeric(18, 2)) as won_forecast_error_amount,
         case
             when won_intended_amount <> 0
-                then round(1 - won_forecast_error_amount / won_intended_amount, 6)
+                then cast(1 - won_forecast_error_amount / won_intended_amount as numeric(18, 6))
         end as forecast_accuracy,
         case
             when won_intended_amount <> 0
-                then round(won_booked_amount / won_intended_amount, 6)
+                then cast(won_booked_amount / won_intended_amount as numeric(18, 6))
         end as booked_to_intended_ratio,
         cast(billed_amount as numeric(18, 2)) as billed_amount,
         cast(receivables_outstanding_previous as numeric(18, 2))
@@ -196,17 +208,20 @@ final as (
         cast(receivables_outstanding as numeric(18, 2)) as receivables_outstanding,
         case
             when receivables_outstanding_previous + receivables_outstanding <> 0
-                then round(
+                then cast(
                         billed_amount * 12
-                        / ((receivables_outstanding_previous + receivables_outstanding) / 2),
-                        6
+                        / (
+                            (receivables_outstanding_previous + receivables_outstanding) / 2
+                        ) as numeric(18, 6)
                     )
         end as receivables_turnover,
         cast(follow_ups_due as integer) as follow_ups_due,
         cast(follow_ups_done_on_time as integer) as follow_ups_done_on_time,
         case
             when follow_ups_due > 0
-                then round(cast(follow_ups_done_on_time as numeric) / follow_ups_due, 6)
+                then cast(
+                        cast(follow_ups_done_on_time as numeric) / follow_ups_due as numeric(18, 6)
+                    )
         end as follow_up_on_time_rate
     from scopes_unioned
 

@@ -219,6 +219,37 @@ def gl_reconciliation_expectations() -> list[Expectation]:
     ]
 
 
+def retention_expectations() -> list[Expectation]:
+    """Logo and contribution retention are shares of a base that cannot grow."""
+    from great_expectations import expectations as gxe
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["month", "horizon_months", "segment"]),
+        gxe.ExpectColumnValuesToBeBetween(column="logo_retention_rate", min_value=0, max_value=1),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="gross_contribution_retention", min_value=0, max_value=1
+        ),
+        gxe.UnexpectedRowsExpectation(
+            description="customers_retained + customers_churned = customers_start",
+            unexpected_rows_query=(
+                "select month, horizon_months, segment from {batch} "
+                "where customers_retained + customers_churned <> customers_start"
+            ),
+        ),
+    ]
+
+
+def lifetime_value_expectations() -> list[Expectation]:
+    from great_expectations import expectations as gxe
+
+    return [
+        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="monthly_retention_rate", min_value=0, max_value=1
+        ),
+    ]
+
+
 def mart_checks(schema: str, customers: int) -> list[Check]:
     """The checks for the marts in ``schema``; ``customers`` counts current dim_customer rows."""
     expectations = {
@@ -231,6 +262,8 @@ def mart_checks(schema: str, customers: int) -> list[Check]:
         "fct_fee_income": fee_income_expectations(),
         "fct_loan_monthly": loan_monthly_expectations(),
         "fct_opportunities": opportunity_expectations(),
+        "customer_retention_monthly": retention_expectations(),
+        "customer_lifetime_value": lifetime_value_expectations(),
     }
     return [
         Check(name=f"{schema}.{table}", query=f"select * from {schema}.{table}", expectations=rules)

@@ -20,6 +20,36 @@ def dbt_node_counts(manifest_path: Path) -> dict[str, int]:
     return counts
 
 
+def portfolio_headlines(conn: psycopg.Connection) -> list[str]:
+    """Concentration and churn of the latest published month, for the closing report."""
+    concentration = conn.execute(
+        "select month, customers, top_4pct_share, gini from marts.contribution_concentration"
+        " order by month desc limit 1"
+    ).fetchone()
+    if concentration is None:
+        return []
+    month, customers, top_4pct, gini = concentration
+    lines = [
+        f"Portfolio in {month:%Y-%m}: the top 4% of {customers:,} positive contributors hold"
+        f" {top_4pct:.1%} of 12-month contribution (Gini {gini:.3f})"
+    ]
+    churn = conn.execute(
+        "select horizon_months, segment, logo_retention_rate, annualised_churn_rate,"
+        " is_churn_alarm from marts.customer_retention_monthly where month = %s"
+        " and horizon_months = (select max(horizon_months)"
+        "   from marts.customer_retention_monthly where month = %s)"
+        " order by segment = 'all' desc, annualised_churn_rate desc",
+        (month, month),
+    ).fetchall()
+    for horizon, segment, retention, churn_rate, alarm in churn:
+        flag = "  ALARM" if alarm else ""
+        lines.append(
+            f"  {segment:<11} {horizon}-month logo retention {retention:.1%},"
+            f" annualised churn {churn_rate:.1%}{flag}"
+        )
+    return lines
+
+
 def render(warehouse_url: str, logical_date: date, manifest_path: Path, dbt_tasks: int) -> str:
     lines = [f"Run for logical date {logical_date}"]
     with psycopg.connect(warehouse_url) as conn:
@@ -56,4 +86,6 @@ def render(warehouse_url: str, logical_date: date, manifest_path: Path, dbt_task
         lines.append(f"Published to schema marts at {published_at:%Y-%m-%d %H:%M:%S %Z}:")
         for table, rows in sorted(table_counts.items()):
             lines.append(f"  {f'marts.{table}':<44} {rows:>10,} rows")
+        with psycopg.connect(warehouse_url) as conn:
+            lines.extend(portfolio_headlines(conn))
     return "\n".join(lines)

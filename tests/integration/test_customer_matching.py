@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import psycopg
 import pytest
 
 from cvw.runner import DagRunResult
+from tests.integration.frames import frame, scalar
 
 pytestmark = pytest.mark.integration
 
@@ -32,17 +32,6 @@ ERP_MIN_RECALL = 0.95
 def _require_published(first_run: DagRunResult) -> None:
     """The marts read here exist only when the run published them."""
     assert first_run.succeeded, f"failed tasks: {first_run.failed_tasks()}; {first_run.log_path}"
-
-
-def _frame(url: str, query: str) -> pd.DataFrame:
-    with psycopg.connect(url) as conn:
-        cursor = conn.execute(query)
-        return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
-
-
-def _scalar(url: str, query: str) -> int:
-    with psycopg.connect(url) as conn:
-        return conn.execute(query).fetchone()[0]
 
 
 def _precision_recall(links: pd.DataFrame, truth: pd.DataFrame) -> tuple[float, float]:
@@ -63,7 +52,7 @@ def _truth(truth_dir: Path, file_name: str, key: str) -> pd.DataFrame:
 
 
 def _links(url: str, source_system: str) -> pd.DataFrame:
-    return _frame(
+    return frame(
         url,
         "select source_record_id, customer_id, match_rule, is_conflict "
         f"from marts.customer_source_links where source_system = '{source_system}'",
@@ -103,13 +92,13 @@ def test_billing_accounts_link_to_their_true_customers(first_run, test_settings)
 def test_match_report_accounts_for_every_source_record(first_run, test_settings):
     _require_published(first_run)
     url = test_settings.warehouse_url
-    report = _frame(
+    report = frame(
         url,
         "select source_system, outcome, match_rule, records, source_records, share_of_source "
         "from marts.customer_match_report",
     )
-    contacts = _scalar(url, "select count(distinct contact_id) from raw_crm.contacts")
-    accounts = _scalar(url, "select count(distinct billing_account_id) from raw_erp.invoices")
+    contacts = scalar(url, "select count(distinct contact_id) from raw_crm.contacts")
+    accounts = scalar(url, "select count(distinct billing_account_id) from raw_erp.invoices")
     records = report.groupby("source_system")["records"].sum()
     assert records["crm"] == contacts
     assert records["erp"] == accounts
@@ -117,7 +106,7 @@ def test_match_report_accounts_for_every_source_record(first_run, test_settings)
     shares = report.groupby("source_system")["share_of_source"].sum().astype(float)
     assert shares.to_numpy() == pytest.approx([1.0, 1.0], abs=0.001 * len(report))
     # The report's matched counts per rule agree with the link table.
-    links = _frame(
+    links = frame(
         url,
         "select source_system, match_rule from marts.customer_source_links "
         "where customer_id is not null and not is_conflict",

@@ -11,18 +11,13 @@ from datetime import date
 from decimal import Decimal
 
 import pandas as pd
-import psycopg
 import pytest
+
+from tests.integration.frames import frame
 
 pytestmark = pytest.mark.integration
 
 GL_LINES = {"interest_income", "interest_expense", "fee_income", "operating_expense"}
-
-
-def _frame(url: str, query: str) -> pd.DataFrame:
-    with psycopg.connect(url) as conn:
-        cursor = conn.execute(query)
-        return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
 
 
 def _is_date(text: str) -> bool:
@@ -59,7 +54,7 @@ def _ledger_from_exports(export_dir) -> pd.DataFrame:
 
 
 def test_every_reconciliation_row_ties_out(first_run, test_settings):
-    reconciliation = _frame(
+    reconciliation = frame(
         test_settings.warehouse_url, "select * from marts.contribution_gl_reconciliation"
     )
 
@@ -69,7 +64,7 @@ def test_every_reconciliation_row_ties_out(first_run, test_settings):
         reconciliation["difference"] != 0
     ]
     # Every month of the contribution mart is reconciled on all four lines.
-    months = _frame(
+    months = frame(
         test_settings.warehouse_url,
         "select distinct month from marts.fct_customer_contribution_monthly",
     )
@@ -79,7 +74,7 @@ def test_every_reconciliation_row_ties_out(first_run, test_settings):
 
 
 def test_ledger_amounts_equal_the_erp_export_files(first_run, test_settings):
-    reconciliation = _frame(
+    reconciliation = frame(
         test_settings.warehouse_url, "select * from marts.contribution_gl_reconciliation"
     ).set_index(["month", "gl_line"])
     ledger = _ledger_from_exports(test_settings.erp_export_dir)

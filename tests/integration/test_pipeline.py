@@ -18,21 +18,11 @@ import pytest
 
 from cvw import runner
 from cvw.catalog import tables_of
+from tests.integration.frames import frame, scalar
 
 from .conftest import CRM_CLI, MOMENT, PARAMS
 
 pytestmark = pytest.mark.integration
-
-
-def _frame(url: str, query: str) -> pd.DataFrame:
-    with psycopg.connect(url) as conn:
-        cursor = conn.execute(query)
-        return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
-
-
-def _scalar(url: str, query: str):
-    with psycopg.connect(url) as conn:
-        return conn.execute(query).fetchone()[0]
 
 
 def test_dag_run_succeeds(first_run):
@@ -43,16 +33,16 @@ def test_dag_run_succeeds(first_run):
 def test_every_source_row_is_landed_or_quarantined(first_run, test_settings):
     warehouse = test_settings.warehouse_url
     for source in tables_of("core_banking"):
-        expected = _scalar(test_settings.core_banking_url, f"select count(*) from {source.name}")
-        assert _scalar(warehouse, f"select count(*) from {source.raw_table}") == expected
+        expected = scalar(test_settings.core_banking_url, f"select count(*) from {source.name}")
+        assert scalar(warehouse, f"select count(*) from {source.raw_table}") == expected
     for source in tables_of("erp"):
         manifests = sorted(test_settings.erp_export_dir.glob("*/manifest.json"))
         expected = sum(
             json.loads(path.read_text())["files"][f"{source.name}.csv"]["rows"]
             for path in manifests
         )
-        landed = _scalar(warehouse, f"select count(*) from {source.raw_table}")
-        quarantined = _scalar(
+        landed = scalar(warehouse, f"select count(*) from {source.raw_table}")
+        quarantined = scalar(
             warehouse,
             f"select count(*) from raw_meta.quarantine where table_name = '{source.name}'",
         )
@@ -60,11 +50,11 @@ def test_every_source_row_is_landed_or_quarantined(first_run, test_settings):
     with sqlite3.connect(test_settings.crm_db_path) as crm:
         for source in tables_of("crm"):
             expected = crm.execute(f"select count(*) from {source.name}").fetchone()[0]
-            assert _scalar(warehouse, f"select count(*) from {source.raw_table}") == expected
+            assert scalar(warehouse, f"select count(*) from {source.raw_table}") == expected
 
 
 def test_published_customer_tables_have_one_row_per_customer(first_run, test_settings):
-    customers = _scalar(test_settings.core_banking_url, "select count(*) from customers")
+    customers = scalar(test_settings.core_banking_url, "select count(*) from customers")
     assert customers == PARAMS.customers
     warehouse = test_settings.warehouse_url
     # dim_customer keeps history (type 2): one current version per customer.
@@ -73,15 +63,15 @@ def test_published_customer_tables_have_one_row_per_customer(first_run, test_set
         "select count(*) from marts.dim_customer where is_current",
         "select count(*) from marts.customer_360",
     ):
-        assert _scalar(warehouse, query) == customers, query
+        assert scalar(warehouse, query) == customers, query
 
 
 def test_tiers_cover_exactly_the_active_customers_each_month(first_run, test_settings):
-    customers = _frame(
+    customers = frame(
         test_settings.core_banking_url,
         "select customer_id, onboarded_date, closed_date from customers",
     )
-    tiers = _frame(
+    tiers = frame(
         test_settings.warehouse_url,
         "select month, count(*) as n from marts.customer_tier_monthly group by month",
     )
@@ -95,10 +85,10 @@ def test_tiers_cover_exactly_the_active_customers_each_month(first_run, test_set
 
 
 def test_monthly_fee_income_equals_core_banking_fee_postings(first_run, test_settings):
-    fees = _frame(test_settings.core_banking_url, "select posted_date, amount from fee_postings")
+    fees = frame(test_settings.core_banking_url, "select posted_date, amount from fee_postings")
     fees["month"] = pd.to_datetime(fees["posted_date"]).dt.to_period("M").dt.start_time.dt.date
     expected = fees.groupby("month")["amount"].sum()
-    published = _frame(
+    published = frame(
         test_settings.warehouse_url,
         "select month, sum(fee_income) as fee_income from marts.fct_customer_contribution_monthly"
         " group by month",
@@ -109,20 +99,20 @@ def test_monthly_fee_income_equals_core_banking_fee_postings(first_run, test_set
 def _independent_nii(settings) -> pd.DataFrame:
     """Deposit and loan NII per customer and month from source rows and the ERP FTP curve."""
     core = settings.core_banking_url
-    balances = _frame(
+    balances = frame(
         core, "select account_id, balance_date, average_balance, days_in_month from balances"
     )
-    accounts = _frame(
+    accounts = frame(
         core,
         "select account_id, customer_id, product_code, interest_rate, term_months from accounts",
     )
-    products = _frame(core, "select product_code, product_family from products")
+    products = frame(core, "select product_code, product_family from products")
     curve = pd.concat(
         pd.read_csv(path, dtype={"ftp_rate": str})
         for path in sorted(settings.erp_export_dir.glob("*/ftp_curve.csv"))
     )
-    frame = balances.merge(accounts, on="account_id").merge(products, on="product_code")
-    frame["curve_date"] = pd.to_datetime(frame["balance_date"]).dt.to_period("M").dt.start_time
+    priced = balances.merge(accounts, on="account_id").merge(products, on="product_code")
+    priced["curve_date"] = pd.to_datetime(priced["balance_date"]).dt.to_period("M").dt.start_time
     curve["curve_date"] = pd.to_datetime(curve["curve_date"])
     curve["ftp_rate"] = curve["ftp_rate"].astype(float)
     terms = np.sort(curve["term_months"].unique())
@@ -131,24 +121,24 @@ def _independent_nii(settings) -> pd.DataFrame:
         eligible = terms[terms >= term]
         return int(eligible[0]) if len(eligible) else int(terms[-1])
 
-    frame["term_bucket"] = frame["term_months"].map(bucket)
-    frame = frame.merge(
+    priced["term_bucket"] = priced["term_months"].map(bucket)
+    priced = priced.merge(
         curve.rename(columns={"term_months": "term_bucket"}), on=["curve_date", "term_bucket"]
     )
-    balance = frame["average_balance"].astype(float)
-    rate = frame["interest_rate"].astype(float)
-    accrual = balance * frame["days_in_month"] / 365
-    is_deposit = frame["product_family"].isin(["current_deposit", "term_deposit"])
-    is_credit = frame["product_family"].isin(["loan", "card"])
-    frame["deposit_nii"] = np.where(is_deposit, accrual * (frame["ftp_rate"] - rate), 0.0)
-    frame["loan_nii"] = np.where(is_credit, accrual * (rate - frame["ftp_rate"]), 0.0)
-    frame["month"] = frame["curve_date"].dt.date
-    return frame.groupby(["customer_id", "month"])[["deposit_nii", "loan_nii"]].sum().round(2)
+    balance = priced["average_balance"].astype(float)
+    rate = priced["interest_rate"].astype(float)
+    accrual = balance * priced["days_in_month"] / 365
+    is_deposit = priced["product_family"].isin(["current_deposit", "term_deposit"])
+    is_credit = priced["product_family"].isin(["loan", "card"])
+    priced["deposit_nii"] = np.where(is_deposit, accrual * (priced["ftp_rate"] - rate), 0.0)
+    priced["loan_nii"] = np.where(is_credit, accrual * (rate - priced["ftp_rate"]), 0.0)
+    priced["month"] = priced["curve_date"].dt.date
+    return priced.groupby(["customer_id", "month"])[["deposit_nii", "loan_nii"]].sum().round(2)
 
 
 def test_net_interest_income_matches_an_independent_computation(first_run, test_settings):
     expected = _independent_nii(test_settings)
-    published = _frame(
+    published = frame(
         test_settings.warehouse_url,
         "select customer_id, month, deposit_nii, loan_nii"
         " from marts.fct_customer_contribution_monthly",
@@ -163,8 +153,8 @@ def test_net_interest_income_matches_an_independent_computation(first_run, test_
 
 def test_failed_expectation_blocks_publish_and_keeps_previous_marts(first_run, test_settings):
     warehouse = test_settings.warehouse_url
-    publications = _scalar(warehouse, "select count(*) from warehouse_meta.publications")
-    contribution = _scalar(
+    publications = scalar(warehouse, "select count(*) from warehouse_meta.publications")
+    contribution = scalar(
         warehouse, "select sum(gross_contribution) from marts.fct_customer_contribution_monthly"
     )
     loan_key = "loan_id = %s and snapshot_date = %s"
@@ -191,14 +181,14 @@ def test_failed_expectation_blocks_publish_and_keeps_previous_marts(first_run, t
     assert rerun.state == "failed"
     assert rerun.task_states["validate_raw_landings"] == "failed"
     assert rerun.task_states["publish"] != "success"
-    assert _scalar(warehouse, "select count(*) from warehouse_meta.publications") == publications
+    assert scalar(warehouse, "select count(*) from warehouse_meta.publications") == publications
     assert (
-        _scalar(
+        scalar(
             warehouse, "select sum(gross_contribution) from marts.fct_customer_contribution_monthly"
         )
         == contribution
     )
-    failures = _scalar(
+    failures = scalar(
         warehouse,
         "select failures from warehouse_meta.quality_checks where not success"
         " order by checked_at desc limit 1",
@@ -214,19 +204,17 @@ def test_rerun_of_the_same_date_republishes_the_same_numbers(first_run, test_set
         " sum(fee_income) from marts.fct_customer_contribution_monthly"
     )
     before = _scalar_row(warehouse, fingerprint)
-    publications = _scalar(warehouse, "select count(*) from warehouse_meta.publications")
+    publications = scalar(warehouse, "select count(*) from warehouse_meta.publications")
     subprocess.run([*CRM_CLI, "start"], check=True)
     try:
         rerun = runner.run_dag(test_settings, MOMENT, progress=lambda _: None)
     finally:
         subprocess.run([*CRM_CLI, "stop"], check=False)
     assert rerun.succeeded, rerun.failed_tasks()
-    assert (
-        _scalar(warehouse, "select count(*) from warehouse_meta.publications") == publications + 1
-    )
+    assert scalar(warehouse, "select count(*) from warehouse_meta.publications") == publications + 1
     assert _scalar_row(warehouse, fingerprint) == before
-    source_rows = _scalar(test_settings.core_banking_url, "select count(*) from transactions")
-    assert _scalar(warehouse, "select count(*) from raw_core_banking.transactions") == source_rows
+    source_rows = scalar(test_settings.core_banking_url, "select count(*) from transactions")
+    assert scalar(warehouse, "select count(*) from raw_core_banking.transactions") == source_rows
 
 
 def _scalar_row(url: str, query: str) -> tuple:

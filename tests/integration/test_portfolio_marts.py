@@ -8,22 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import psycopg
 import pytest
 
 from cvw.config import PROJECT_ROOT
+from tests.integration.frames import frame
 
 pytestmark = pytest.mark.integration
 
 RATING_BANDS_CSV = PROJECT_ROOT / "dbt_project" / "seeds" / "concentration" / "rating_bands.csv"
 TOP_SHARES_PERCENT = {"top_1pct_share": 1, "top_4pct_share": 4, "top_20pct_share": 20}
 TIERS = ["premium", "major", "ordinary", "restricted", "potential"]
-
-
-def _frame(url: str, query: str) -> pd.DataFrame:
-    with psycopg.connect(url) as conn:
-        cursor = conn.execute(query)
-        return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
 
 
 def expected_concentration(tiers: pd.DataFrame) -> pd.DataFrame:
@@ -57,12 +51,12 @@ def expected_credit_quality(loans: pd.DataFrame, bands: pd.DataFrame) -> pd.Seri
 
 def test_contribution_concentration_matches_pandas(first_run, test_settings):
     url = test_settings.warehouse_url
-    tiers = _frame(
+    tiers = frame(
         url, "select customer_id, month, contribution_l12m from marts.customer_tier_monthly"
     )
     tiers["contribution_l12m"] = tiers["contribution_l12m"].astype(float)
     expected = expected_concentration(tiers)
-    actual = _frame(url, "select * from marts.contribution_concentration").set_index("month")
+    actual = frame(url, "select * from marts.contribution_concentration").set_index("month")
     actual = actual.sort_index()
 
     assert list(actual.index) == list(expected.index)
@@ -79,13 +73,13 @@ def test_contribution_concentration_matches_pandas(first_run, test_settings):
 
 def test_credit_quality_exposure_matches_pandas(first_run, test_settings):
     url = test_settings.warehouse_url
-    loans = _frame(
+    loans = frame(
         url,
         "select month, customer_id, risk_rating, dpd_bucket, exposure from marts.fct_loan_monthly",
     )
     bands = pd.read_csv(RATING_BANDS_CSV, dtype=str)
     expected = expected_credit_quality(loans, bands)
-    actual = _frame(
+    actual = frame(
         url,
         "select month, rating_band, dpd_bucket, exposure, exposure_share_of_month, customers, "
         + ", ".join(f"{tier}_customers" for tier in TIERS)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pandas as pd
-import psycopg
 import pytest
 
 from cvw.runner import DagRunResult
+from tests.integration.frames import frame, scalar
 
 pytestmark = pytest.mark.integration
 
@@ -29,17 +29,6 @@ def _require_published(first_run: DagRunResult) -> None:
     assert first_run.succeeded, f"failed tasks: {first_run.failed_tasks()}; {first_run.log_path}"
 
 
-def _frame(url: str, query: str, params: tuple = ()) -> pd.DataFrame:
-    with psycopg.connect(url) as conn:
-        cursor = conn.execute(query, params)
-        return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
-
-
-def _scalar(url: str, query: str):
-    with psycopg.connect(url) as conn:
-        return conn.execute(query).fetchone()[0]
-
-
 def _decimal_sum(values: pd.Series) -> Decimal:
     return sum(values, Decimal("0"))
 
@@ -53,10 +42,10 @@ def _dpd_bucket(days: int) -> str:
 
 def test_fct_transactions_has_every_source_transaction(first_run, test_settings):
     _require_published(first_run)
-    source = _frame(
+    source = frame(
         test_settings.core_banking_url, "select transaction_id, amount from transactions"
     )
-    published = _frame(
+    published = frame(
         test_settings.warehouse_url, "select transaction_id, amount from marts.fct_transactions"
     )
     assert len(source) > 0
@@ -67,12 +56,12 @@ def test_fct_transactions_has_every_source_transaction(first_run, test_settings)
 
 def test_fct_account_balance_monthly_sums_equal_source_balances(first_run, test_settings):
     _require_published(first_run)
-    source = _frame(
+    source = frame(
         test_settings.core_banking_url,
         "select balance_date, average_balance, month_end_balance from balances",
     )
     source["month"] = pd.to_datetime(source["balance_date"]).dt.to_period("M").dt.start_time.dt.date
-    published = _frame(
+    published = frame(
         test_settings.warehouse_url,
         "select month, average_balance, month_end_balance from marts.fct_account_balance_monthly",
     )
@@ -85,9 +74,9 @@ def test_fct_account_balance_monthly_sums_equal_source_balances(first_run, test_
 
 def test_fct_loan_monthly_dpd_buckets_match_source_loans(first_run, test_settings):
     _require_published(first_run)
-    loans = _frame(test_settings.core_banking_url, "select days_past_due from loans")
+    loans = frame(test_settings.core_banking_url, "select days_past_due from loans")
     expected = loans["days_past_due"].map(_dpd_bucket).value_counts().to_dict()
-    published = _frame(
+    published = frame(
         test_settings.warehouse_url,
         "select dpd_bucket, count(*) as loans from marts.fct_loan_monthly group by dpd_bucket",
     )
@@ -98,23 +87,23 @@ def test_fct_loan_monthly_dpd_buckets_match_source_loans(first_run, test_setting
 def test_dim_customer_has_one_current_row_per_source_customer(first_run, test_settings):
     _require_published(first_run)
     source = set(
-        _frame(test_settings.core_banking_url, "select customer_id from customers")["customer_id"]
+        frame(test_settings.core_banking_url, "select customer_id from customers")["customer_id"]
     )
-    current = _frame(
+    current = frame(
         test_settings.warehouse_url,
         "select customer_id from marts.dim_customer where is_current",
     )["customer_id"]
     assert current.is_unique
     assert set(current) == source
     # The source did not change between this session's runs, so reruns added no version.
-    assert _scalar(test_settings.warehouse_url, "select count(*) from marts.dim_customer") == len(
+    assert scalar(test_settings.warehouse_url, "select count(*) from marts.dim_customer") == len(
         source
     )
 
 
 def test_customer_360_deposit_balance_equals_latest_source_deposits(first_run, test_settings):
     _require_published(first_run)
-    balances = _frame(
+    balances = frame(
         test_settings.core_banking_url,
         "select b.balance_date, b.month_end_balance, p.product_family"
         " from balances as b"
@@ -125,7 +114,7 @@ def test_customer_360_deposit_balance_equals_latest_source_deposits(first_run, t
     expected = _decimal_sum(
         latest.loc[latest["product_family"].isin(DEPOSIT_FAMILIES), "month_end_balance"]
     )
-    published = _scalar(
+    published = scalar(
         test_settings.warehouse_url, "select sum(deposit_balance) from marts.customer_360"
     )
     assert expected > 0
@@ -135,18 +124,18 @@ def test_customer_360_deposit_balance_equals_latest_source_deposits(first_run, t
 def test_customer_360_channel_mix_of_the_busiest_customer(first_run, test_settings):
     _require_published(first_run)
     core = test_settings.core_banking_url
-    last_balance = _scalar(core, "select max(balance_date) from balances")
-    last_fee = _scalar(core, "select max(posted_date) from fee_postings")
+    last_balance = scalar(core, "select max(balance_date) from balances")
+    last_fee = scalar(core, "select max(posted_date) from fee_postings")
     latest_month = pd.Timestamp(max(last_balance, last_fee)).to_period("M")
     window = pd.period_range(latest_month - (CHANNEL_MIX_MONTHS - 1), latest_month, freq="M")
-    transactions = _frame(core, "select customer_id, posted_at, channel from transactions")
+    transactions = frame(core, "select customer_id, posted_at, channel from transactions")
     posted_at_utc = pd.to_datetime(transactions["posted_at"], utc=True).dt.tz_localize(None)
     in_window = transactions[posted_at_utc.dt.to_period("M").isin(window)]
     counts = in_window.groupby("customer_id").size()
     busiest = counts[counts == counts.max()].index.min()
     channels = in_window.loc[in_window["customer_id"] == busiest, "channel"]
 
-    row = _frame(
+    row = frame(
         test_settings.warehouse_url,
         "select * from marts.customer_360 where customer_id = %s",
         (busiest,),

@@ -185,6 +185,7 @@ def build_marts(
     gross_error: float = 0.0,
     customers_in_360: int = 10,
     premium_customers: int = 1,
+    retained_customers: int = 9,
 ) -> None:
     """Ten customers; one contribution row (C002, October) can be put off by ``gross_error``."""
     statements = [
@@ -240,6 +241,16 @@ def build_marts(
         (date '2026-10-01', 'interest_expense', 30.00, 25.00, 5.00, 0.00),
         (date '2026-10-01', 'fee_income', 50.00, 38.00, 12.00, 0.00),
         (date '2026-10-01', 'operating_expense', 90.00, 70.00, 20.00, 0.00)""",
+        """create table {s}.customer_retention_monthly (
+            month, horizon_months, segment, customers_start, customers_retained,
+            customers_churned, logo_retention_rate, gross_contribution_retention
+        ) as values
+        (date '2026-10-01', 1, 'all', 10, {retained}, 10 - {retained}, {retained} / 10.0, 0.9),
+        (date '2026-10-01', 1, 'mass', 4, 4, 0, 1.0, 0.8)""",
+        """create table {s}.customer_lifetime_value as
+        select format('C%s', lpad(n::text, 3, '0')) as customer_id,
+               0.98 as monthly_retention_rate
+        from generate_series(1, 10) as n""",
     ]
     for statement in statements:
         conn.execute(
@@ -248,6 +259,7 @@ def build_marts(
                 gross_error=gross_error,
                 premium=premium_customers,
                 in_360=customers_in_360,
+                retained=retained_customers,
             )
         )
 
@@ -286,6 +298,7 @@ def scratch_url(pg_admin_url: str) -> Iterator[str]:
             build_marts(conn, "marts_gross_off", gross_error=0.05)
             build_marts(conn, "marts_short_360", customers_in_360=9)
             build_marts(conn, "marts_premium_heavy", premium_customers=2)
+            build_marts(conn, "marts_retention_above_one", retained_customers=11)
         yield url
         admin.execute(f"drop database if exists {SCRATCH_DB} with (force)")
 
@@ -340,8 +353,9 @@ def test_marts_pass(scratch_url: str) -> None:
     # dim_customer 6 (row count, not-null, 2 value sets, one current row, valid range),
     # contribution 19 (1 key + 13 not-null + 3 ranges + 2 sums), tier 5, customer_360 11
     # (count, unique, 5 non-negative, 4 shares), facts 1 + 1 + 4 + 1, reconciliation 9
-    # (count, key, line set, 4 not-null, zero difference, all lines per month).
-    assert report.evaluated == 57
+    # (count, key, line set, 4 not-null, zero difference, all lines per month),
+    # retention 4 (key, 2 shares, counts add up), lifetime value 2 (key, retention share).
+    assert report.evaluated == 63
 
 
 def test_gross_contribution_off_by_five_cents_fails(scratch_url: str) -> None:
@@ -368,6 +382,16 @@ def test_premium_share_above_a_tenth_fails(scratch_url: str) -> None:
         "marts_premium_heavy.customer_tier_monthly: unexpected_rows_expectation "
         "premium share of customers per month <= 0.1 -> 1"
     ]
+
+
+def test_retention_above_one_fails(scratch_url: str) -> None:
+    report = validate_marts(scratch_url, "marts_retention_above_one")
+
+    assert len(report.failed) == 1
+    assert report.failed[0].startswith(
+        "marts_retention_above_one.customer_retention_monthly: "
+        "expect_column_values_to_be_between column=logo_retention_rate"
+    )
 
 
 def test_building_twice_in_one_context_does_not_fail(scratch_url: str) -> None:

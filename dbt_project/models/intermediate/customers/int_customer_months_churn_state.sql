@@ -65,6 +65,10 @@ final as (
         customer_months.month,
         customer_months.month_end_date,
         open_events_by_month.customer_id is not null as is_churned,
+        lag(open_events_by_month.customer_id is not null) over (
+            partition by customer_months.customer_id
+            order by customer_months.month
+        ) as was_churned_previous_month,
         open_events_by_month.churn_definition,
         open_events_by_month.churn_date
     from customer_months

@@ -242,20 +242,16 @@ retention_by_rm_month as (
 
     select
         customer_rm_assigned.rm_id,
-        churn_state_this_month.month,
+        customer_months_churn_state.month,
         count(*) as retention_base_customers,
-        count(*) filter (where not churn_state_this_month.is_churned) as retained_customers
-    from customer_months_churn_state as churn_state_previous_month
+        count(*) filter (where not customer_months_churn_state.is_churned) as retained_customers
+    from customer_months_churn_state
     inner join customer_rm_assigned
-        on churn_state_previous_month.customer_id = customer_rm_assigned.customer_id
-    inner join customer_months_churn_state as churn_state_this_month
-        on
-            churn_state_previous_month.customer_id = churn_state_this_month.customer_id
-            and churn_state_previous_month.month + interval '1 month' = churn_state_this_month.month
-    where not churn_state_previous_month.is_churned
+        on customer_months_churn_state.customer_id = customer_rm_assigned.customer_id
+    where not customer_months_churn_state.was_churned_previous_month
     group by
         customer_rm_assigned.rm_id,
-        churn_state_this_month.month
+        customer_months_churn_state.month
 
 ),
 

@@ -51,20 +51,16 @@ customer_months_at_risk as (
 
     select
         customer_tiers.tier,
-        current_states.is_churned as churned_in_month
+        churn_states.is_churned as churned_in_month
     from customer_tiers
     cross join months_bounds
-    inner join churn_states as current_states
+    inner join churn_states
         on
-            customer_tiers.customer_id = current_states.customer_id
-            and customer_tiers.month = current_states.month
-    left join churn_states as previous_states
-        on
-            customer_tiers.customer_id = previous_states.customer_id
-            and customer_tiers.month - interval '1 month' = previous_states.month
+            customer_tiers.customer_id = churn_states.customer_id
+            and customer_tiers.month = churn_states.month
     where
         customer_tiers.month > months_bounds.first_month
-        and not coalesce(previous_states.is_churned, false)
+        and not coalesce(churn_states.was_churned_previous_month, false)
 
 ),
 

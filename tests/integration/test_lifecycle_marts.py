@@ -109,7 +109,7 @@ def expected_lifecycle(inputs: dict[str, pd.DataFrame], rules: dict[str, Any]) -
     exploration_tenure = int(rules["lifecycle_exploration_max_tenure_months"])
     exploration_products = int(rules["lifecycle_exploration_max_products"])
     formation_tenure = int(rules["lifecycle_formation_max_tenure_months"])
-    families = set(rules["lifecycle_balance_product_families"])
+    families = set(dbt_vars()["aum_product_families"])
 
     dates = inputs["activity_dates"]["activity_date"]
     first, last = min(dates).replace(day=1), max(dates).replace(day=1)

@@ -127,7 +127,7 @@ def expected_sub_tiers(
     l12m = window.groupby(["customer_id", "month"])["gross_contribution"].sum().round(2)
     frame = frame.merge(l12m.rename("contribution_l12m").reset_index(), on=["customer_id", "month"])
 
-    families = v["sub_tier_aum_product_families"]
+    families = dbt_vars()["aum_product_families"]
     aum = (
         balances[balances["product_family"].isin(families)]
         .groupby(["customer_id", "month"])["month_end_balance"]

@@ -20,9 +20,9 @@ accounts as (
 
 ),
 
-account_balances as (
+customer_months_aum as (
 
-    select * from {{ ref('fct_account_balance_monthly') }}
+    select * from {{ ref('int_customer_months_aum') }}
 
 ),
 
@@ -53,22 +53,6 @@ holdings_by_customer_month as (
     group by
         customer_months_active.customer_id,
         customer_months_active.month
-
-),
-
--- Deposits and wealth (assets the customer holds with the bank); loans and
--- cards are left out so a repaid loan does not read as a falling balance.
-balances_by_customer_month as (
-
-    select
-        customer_id,
-        month,
-        sum(month_end_balance) as total_balance
-    from account_balances
-    where product_family in {{ sql_string_list(var('lifecycle_balance_product_families')) }}
-    group by
-        customer_id,
-        month
 
 ),
 
@@ -133,8 +117,7 @@ customer_month_measures as (
         customer_months_active.tenure_months,
         holdings_by_customer_month.product_count,
         holdings_by_customer_month.open_account_count,
-        cast(coalesce(balances_by_customer_month.total_balance, 0) as numeric(18, 2))
-            as total_balance,
+        cast(coalesce(customer_months_aum.aum, 0) as numeric(18, 2)) as total_balance,
         transactions_over_windows.transaction_count,
         transactions_over_windows.window_transaction_count,
         transactions_over_windows.previous_window_transaction_count
@@ -147,10 +130,10 @@ customer_month_measures as (
         on
             customer_months_active.customer_id = transactions_over_windows.customer_id
             and customer_months_active.month = transactions_over_windows.month
-    left join balances_by_customer_month
+    left join customer_months_aum
         on
-            customer_months_active.customer_id = balances_by_customer_month.customer_id
-            and customer_months_active.month = balances_by_customer_month.month
+            customer_months_active.customer_id = customer_months_aum.customer_id
+            and customer_months_active.month = customer_months_aum.month
 
 ),
 

@@ -26,23 +26,9 @@ customers as (
 
 ),
 
-balances as (
+customer_months_aum as (
 
-    select * from {{ ref('fct_account_balance_monthly') }}
-
-),
-
-aum_by_customer_month as (
-
-    select
-        customer_id,
-        month,
-        sum(month_end_balance) as aum
-    from balances
-    where product_family in {{ sql_string_list(var('sub_tier_aum_product_families')) }}
-    group by
-        customer_id,
-        month
+    select * from {{ ref('int_customer_months_aum') }}
 
 ),
 
@@ -92,8 +78,7 @@ tier_inputs_joined as (
         customers.customer_type,
         customers.industry,
         customers.region,
-        cast(coalesce(aum_by_customer_month.aum, 0) as numeric(18, 2))
-            as aum,
+        cast(coalesce(customer_months_aum.aum, 0) as numeric(18, 2)) as aum,
         contributions_ranked.contribution_l12m,
         contributions_ranked.contribution_percentile,
         coalesce(
@@ -112,11 +97,11 @@ tier_inputs_joined as (
             and customer_months_active.month = contributions_ranked.month
     inner join customers
         on customer_months_active.customer_id = customers.customer_id
-    left join aum_by_customer_month
+    left join customer_months_aum
         on
             customer_months_active.customer_id
-            = aum_by_customer_month.customer_id
-            and customer_months_active.month = aum_by_customer_month.month
+            = customer_months_aum.customer_id
+            and customer_months_active.month = customer_months_aum.month
 
 ),
 

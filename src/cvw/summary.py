@@ -79,6 +79,7 @@ def render(warehouse_url: str, logical_date: date, manifest_path: Path, dbt_task
             "select published_at, table_row_counts from warehouse_meta.publications"
             " order by publication_id desc limit 1"
         ).fetchone()
+        headlines = portfolio_headlines(conn) if publication is not None else []
     if publication is None:
         lines.append("Nothing has been published yet.")
     else:
@@ -86,6 +87,5 @@ def render(warehouse_url: str, logical_date: date, manifest_path: Path, dbt_task
         lines.append(f"Published to schema marts at {published_at:%Y-%m-%d %H:%M:%S %Z}:")
         for table, rows in sorted(table_counts.items()):
             lines.append(f"  {f'marts.{table}':<44} {rows:>10,} rows")
-        with psycopg.connect(warehouse_url) as conn:
-            lines.extend(portfolio_headlines(conn))
+        lines.extend(headlines)
     return "\n".join(lines)

@@ -86,6 +86,30 @@ def reporting_months(url: str) -> pd.DatetimeIndex:
     )
 
 
+def churn_states(url: str, marts: str, months: pd.DatetimeIndex) -> pd.DataFrame:
+    """Whether each customer is churned at each month end from onboarding on: a
+    published churn event (checked on its own in test_retention_marts) has fired by
+    then and the customer has not come back."""
+    states = frame(
+        url, "select customer_id, onboarded_date from staging.stg_core_banking__customers"
+    ).merge(pd.DataFrame({"month": months}), how="cross")
+    states["month_end"] = states["month"] + pd.offsets.MonthEnd(0)
+    states = states[pd.to_datetime(states["onboarded_date"]) <= states["month_end"]]
+    events = frame(
+        url, f"select customer_id, churn_date, reactivated_date from {marts}.customer_churn_events"
+    ).merge(states[["customer_id", "month", "month_end"]], on="customer_id")
+    back = pd.to_datetime(events["reactivated_date"])
+    is_open = (pd.to_datetime(events["churn_date"]) <= events["month_end"]) & (
+        back.isna() | (back > events["month_end"])
+    )
+    fired = events[is_open]
+    churned = set(zip(fired["customer_id"], fired["month"], strict=True))
+    states["is_churned"] = [
+        key in churned for key in zip(states["customer_id"], states["month"], strict=True)
+    ]
+    return states[["customer_id", "month", "is_churned"]]
+
+
 def expected_rm_rows(url: str, marts: str = "marts") -> pd.DataFrame:
     """One row per manager and reporting month with every count and amount."""
     months = reporting_months(url)
@@ -242,11 +266,7 @@ def expected_rm_rows(url: str, marts: str = "marts") -> pd.DataFrame:
     grid = grid.merge(pd.concat(receivables), on=["rm_id", "month"], how="left")
     grid[receivable_columns] = grid[receivable_columns].fillna(0)
 
-    churn = frame(
-        url,
-        "select customer_id, month, is_churned from intermediate.int_customer_months_churn_state",
-    )
-    churn["month"] = pd.to_datetime(churn["month"])
+    churn = churn_states(url, marts, months)
     previous = churn.assign(month=churn["month"] + pd.DateOffset(months=1))
     paired = previous[~previous["is_churned"]].merge(
         churn, on=["customer_id", "month"], suffixes=("_previous", "")

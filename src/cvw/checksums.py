@@ -1,0 +1,47 @@
+"""Order-independent checksums of every table in a schema.
+
+Used to prove that two builds published the same marts (a full rebuild against
+an incremental one, or a build before and after a performance change): each
+table gets its row count and the sum of a 64-bit hash of every row's text, so
+the same rows in any physical order give the same figure.
+
+Usage: python -m cvw.checksums WAREHOUSE_URL [SCHEMA]
+"""
+
+from __future__ import annotations
+
+import sys
+
+import psycopg
+from psycopg import sql
+
+ROW_HASH_SUM = (
+    "select count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint"
+    "::numeric), 0) from {} as t"
+)
+
+
+def table_checksums(warehouse_url: str, schema: str = "marts") -> dict[str, str]:
+    """``{table: "<rows>:<hash sum>"}`` for every table and view in ``schema``."""
+    with psycopg.connect(warehouse_url) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "select table_name from information_schema.tables where table_schema = %s"
+                " order by table_name",
+                (schema,),
+            )
+        ]
+        checksums = {}
+        for table in tables:
+            query = sql.SQL(ROW_HASH_SUM).format(sql.Identifier(schema, table))
+            rows, hash_sum = conn.execute(query).fetchone()
+            checksums[table] = f"{rows}:{hash_sum}"
+    return checksums
+
+
+if __name__ == "__main__":
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: python -m cvw.checksums WAREHOUSE_URL [SCHEMA]")
+    for name, checksum in table_checksums(*sys.argv[1:]).items():
+        print(f"{name}\t{checksum}")

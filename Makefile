@@ -10,7 +10,7 @@ export GX_ANALYTICS_ENABLED := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-unit lint stop clean distclean lock db-start generate ui
+.PHONY: help install demo test test-unit lint stop clean distclean lock db-start generate ui bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,10 @@ generate: db-start ## Generate the simulated source systems only
 
 demo: install ## Run the whole pipeline once and print what it published
 	@$(BIN)/python scripts/run_demo.py
+
+SIZE ?= S
+bench: install ## Benchmark a full build, the next night's increment and bare dbt: make bench SIZE=S|M
+	@$(BIN)/python scripts/bench.py --size $(SIZE)
 
 test: install ## Run the test suite (unit, DAG integrity, integration on embedded PostgreSQL)
 	@$(BIN)/pytest

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import Asset, dag, get_current_context, task
+from airflow.sdk import Asset, TriggerRule, dag, get_current_context, task
 from cosmos import (
     DbtTaskGroup,
     ExecutionConfig,
@@ -25,7 +25,7 @@ from cosmos import (
     ProjectConfig,
     RenderConfig,
 )
-from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
@@ -123,16 +123,28 @@ def customer_value_nightly():
             target_name="warehouse",
             profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         ),
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.WATCHER, invocation_mode=InvocationMode.DBT_RUNNER
+        ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
+            test_behavior=TestBehavior.AFTER_EACH,
             # A relationships test needs both models built: run it after both, on its own.
             should_detach_multiple_parents_tests=True,
         ),
         operator_args={"install_deps": False},
         default_args={"retries": 0},
     )
+    # The producer runs one `dbt build` for the whole project and publishes each
+    # node's outcome; the per-model tasks only report it. Those with no upstream
+    # in the group wait for the producer to finish instead of sensing while it
+    # runs, so a single-slot executor (`airflow dags test`) can never park a
+    # sensor in front of the build it waits for.
+    producer = dbt_build.get_child_by_label("dbt_producer_watcher")
+    for model_task in list(dbt_build.get_roots()):
+        if model_task is not producer:
+            producer >> model_task
+            model_task.trigger_rule = TriggerRule.ALL_DONE
 
     @task
     def validate_marts() -> int:

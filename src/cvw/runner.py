@@ -54,6 +54,16 @@ def dbt_parse(settings: Settings) -> Path:
     return DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
+def dbt_build(settings: Settings) -> None:
+    """A bare ``dbt build`` of the whole project, outside Airflow (for the benchmark)."""
+    _run(
+        [_bin("dbt"), "build", "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
+        settings,
+        settings.state_dir / "logs" / "dbt_build.log",
+        cwd=DBT_PROJECT_DIR,
+    )
+
+
 def airflow_db_migrate(settings: Settings) -> None:
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     _run(

@@ -65,3 +65,19 @@ def test_producing_tasks_declare_assets(dag_bag):
 def test_dag_folder_parses_well_within_the_import_timeout(dag_bag):
     # Airflow's default import timeout is 30 s; a slow DAG file silently disappears.
     assert dag_bag.parse_seconds < 15
+
+
+def test_one_dbt_build_runs_before_every_per_model_task(dag_bag):
+    """Cosmos' watcher mode: one producer runs `dbt build`; each model's task reports it."""
+    dag = dag_bag.dags["customer_value_nightly"]
+    producer = "dbt_build.dbt_producer_watcher"
+    assert dag.get_task(producer).retries == 0
+    reporting = [
+        task
+        for task in dag.tasks
+        if task.task_id.startswith("dbt_build.") and task.task_id != producer
+    ]
+    assert len(reporting) > 60
+    for task in reporting:
+        ancestors = {t.task_id for t in task.get_flat_relatives(upstream=True)}
+        assert producer in ancestors, task.task_id

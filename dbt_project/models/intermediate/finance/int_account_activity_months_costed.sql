@@ -8,11 +8,19 @@
 --                       month (int_account_months_open: the month an account
 --                       closes counts, later months do not).
 -- activity_cost = activity_count x unit_cost is exact to the cent.
+-- Only reporting months are costed: transactions of a month that has not
+-- closed yet (no month-end balances, no ERP unit costs) wait for its close.
 with
 
 transactions as (
 
     select * from {{ ref('stg_core_banking__transactions') }}
+
+),
+
+reporting_months as (
+
+    select * from {{ ref('int_reporting_months_spined') }}
 
 ),
 
@@ -57,23 +65,33 @@ transactions_to_months as (
 
 ),
 
+transactions_in_reporting_months as (
+
+    select transactions_to_months.*
+    from transactions_to_months
+    inner join reporting_months
+        on transactions_to_months.month = reporting_months.month
+
+),
+
 transaction_activities_counted as (
 
     select
-        transactions_to_months.account_id,
-        transactions_to_months.customer_id,
-        transactions_to_months.month,
+        transactions_in_reporting_months.account_id,
+        transactions_in_reporting_months.customer_id,
+        transactions_in_reporting_months.month,
         cost_to_serve_activities.activity,
         count(*) as activity_count
-    from transactions_to_months
+    from transactions_in_reporting_months
     inner join cost_to_serve_activities
         on
-            transactions_to_months.channel = cost_to_serve_activities.transaction_channel
+            transactions_in_reporting_months.channel
+            = cost_to_serve_activities.transaction_channel
             and cost_to_serve_activities.cost_driver = 'transaction'
     group by
-        transactions_to_months.account_id,
-        transactions_to_months.customer_id,
-        transactions_to_months.month,
+        transactions_in_reporting_months.account_id,
+        transactions_in_reporting_months.customer_id,
+        transactions_in_reporting_months.month,
         cost_to_serve_activities.activity
 
 ),

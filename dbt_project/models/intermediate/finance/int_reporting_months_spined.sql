@@ -1,5 +1,8 @@
--- One row per calendar month from the earliest to the latest month that has a
--- month-end balance or a fee posting: the months the marts report on.
+-- One row per calendar month from the earliest to the latest month that has
+-- month-end balances: the closed months the marts report on. A nightly run in
+-- the middle of a month lands that month's transactions, fees and interactions,
+-- but the month joins the reports only once core banking has closed it (its
+-- month-end balances arrive), so no mart shows a half month as a whole one.
 with
 
 balances as (
@@ -8,28 +11,12 @@ balances as (
 
 ),
 
-fee_postings as (
-
-    select * from {{ ref('stg_core_banking__fee_postings') }}
-
-),
-
-activity_dates as (
-
-    select balance_date as activity_date from balances
-
-    union all
-
-    select posted_date as activity_date from fee_postings
-
-),
-
 month_bounds as (
 
     select
-        cast(date_trunc('month', min(activity_date)) as timestamp) as first_month_start,
-        cast(date_trunc('month', max(activity_date)) as timestamp) as last_month_start
-    from activity_dates
+        cast(date_trunc('month', min(balance_date)) as timestamp) as first_month_start,
+        cast(date_trunc('month', max(balance_date)) as timestamp) as last_month_start
+    from balances
 
 ),
 

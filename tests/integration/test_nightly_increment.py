@@ -1,0 +1,98 @@
+"""A night's increment publishes exactly what one full build of the same data publishes.
+
+Two more warehouse databases are built beside the shared run's:
+- ``warehouse_nightly`` the way production gets there: the full build the
+  morning after the as-of day, then one more business day is added to the
+  sources (``cvw.generate.next_day``) and the next night's run lands only
+  that day and publishes again;
+- ``warehouse_once``: one build, the second morning, over the same final sources.
+Every published mart must carry the same rows (order-independent checksums of
+every table). The added day is removed from the sources afterwards, so later
+modules see the shared data set unchanged.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+
+import psycopg
+import pytest
+
+from cvw import runner
+from cvw.checksums import table_checksums
+from cvw.config import Settings, sibling_database_url
+from cvw.generate.next_day import append_next_day
+from tests.integration.frames import scalar
+
+from .conftest import CRM_CLI, MOMENT
+
+pytestmark = pytest.mark.integration
+
+NEXT_MOMENT = MOMENT + timedelta(days=1)
+
+
+def _fresh_warehouse(test_settings: Settings, admin_url: str, name: str) -> Settings:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}"')
+    return replace(
+        test_settings, warehouse_url=sibling_database_url(test_settings.warehouse_url, name)
+    )
+
+
+def _run(settings: Settings, moment) -> None:
+    run = runner.run_dag(settings, moment, progress=lambda _: None)
+    assert run.succeeded, f"failed tasks: {run.failed_tasks()}; {run.log_path}"
+
+
+@pytest.fixture(scope="module")
+def builds(first_run, test_settings, pg_admin_url) -> Iterator[tuple[Settings, Settings]]:
+    nightly = _fresh_warehouse(test_settings, pg_admin_url, "warehouse_nightly")
+    once = _fresh_warehouse(test_settings, pg_admin_url, "warehouse_once")
+    with sqlite3.connect(test_settings.crm_db_path) as crm:
+        contacts_updated_at = crm.execute("select contact_id, updated_at from contacts").fetchall()
+    subprocess.run([*CRM_CLI, "start"], check=True)
+    try:
+        _run(nightly, MOMENT)
+        append_next_day(test_settings.core_banking_url, test_settings.crm_db_path, MOMENT.date())
+        _run(nightly, NEXT_MOMENT)
+        _run(once, NEXT_MOMENT)
+        yield nightly, once
+    finally:
+        subprocess.run([*CRM_CLI, "stop"], check=False)
+        with psycopg.connect(test_settings.core_banking_url) as conn:
+            conn.execute("delete from transactions where posted_at >= %s", (MOMENT.date(),))
+        with sqlite3.connect(test_settings.crm_db_path) as crm:
+            crm.execute("delete from interactions where occurred_at >= ?", (str(MOMENT.date()),))
+            crm.executemany(
+                "update contacts set updated_at = ? where contact_id = ?",
+                [(updated_at, contact_id) for contact_id, updated_at in contacts_updated_at],
+            )
+
+
+def test_the_second_night_lands_only_the_added_day(builds, test_settings):
+    nightly, _ = builds
+    added = scalar(
+        test_settings.core_banking_url,
+        f"select count(*) from transactions where posted_at >= '{MOMENT.date()}'",
+    )
+    landed = scalar(
+        nightly.warehouse_url,
+        "select rows_loaded from raw_meta.load_batches where table_name = 'transactions'"
+        f" and logical_date = '{NEXT_MOMENT.date()}'",
+    )
+    assert added > 0
+    assert landed == added
+
+
+def test_full_build_then_increment_publishes_the_same_marts_as_one_full_build(builds):
+    nightly, once = builds
+    two_nights = table_checksums(nightly.warehouse_url, "marts")
+    one_build = table_checksums(once.warehouse_url, "marts")
+    assert len(one_build) >= 30
+    assert two_nights.keys() == one_build.keys()
+    assert sorted(name for name in one_build if one_build[name] != two_nights[name]) == []

@@ -46,7 +46,7 @@ import psycopg
 from cvw.config import PROJECT_ROOT
 
 SIZES = {"S": (1_000, 13), "M": (100_000, 24)}
-PORTS = {"S": (55434, 58094), "M": (55435, 58095)}
+PORTS = {"S": (55436, 58096), "M": (55437, 58097)}
 BENCH_DIR = PROJECT_ROOT / ".state" / "bench"
 LARGEST_SOURCE_TABLE = "transactions"
 

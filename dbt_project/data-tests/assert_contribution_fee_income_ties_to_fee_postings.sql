@@ -1,5 +1,6 @@
 -- Fee income in the contribution mart must equal the fee postings to the cent,
--- in total and per month (finance ties contribution to the ledger).
+-- in total and per reporting month (finance ties contribution to the ledger).
+-- Postings of a month not closed yet wait for its close.
 with
 
 contributions as (
@@ -11,6 +12,12 @@ contributions as (
 fee_postings as (
 
     select * from {{ ref('stg_core_banking__fee_postings') }}
+
+),
+
+reporting_months as (
+
+    select * from {{ ref('int_reporting_months_spined') }}
 
 ),
 
@@ -27,10 +34,12 @@ mart_fee_income_by_month as (
 posted_fee_income_by_month as (
 
     select
-        cast(date_trunc('month', posted_date) as date) as month,
-        sum(amount) as posted_fee_income
+        reporting_months.month,
+        sum(fee_postings.amount) as posted_fee_income
     from fee_postings
-    group by cast(date_trunc('month', posted_date) as date)
+    inner join reporting_months
+        on cast(date_trunc('month', fee_postings.posted_date) as date) = reporting_months.month
+    group by reporting_months.month
 
 ),
 

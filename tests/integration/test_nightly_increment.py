@@ -66,6 +66,7 @@ def builds(first_run, test_settings, pg_admin_url) -> Iterator[tuple[Settings, S
         subprocess.run([*CRM_CLI, "stop"], check=False)
         with psycopg.connect(test_settings.core_banking_url) as conn:
             conn.execute("delete from transactions where posted_at >= %s", (MOMENT.date(),))
+            conn.execute("delete from fee_postings where posted_date >= %s", (MOMENT.date(),))
         with sqlite3.connect(test_settings.crm_db_path) as crm:
             crm.execute("delete from interactions where occurred_at >= ?", (str(MOMENT.date()),))
             crm.executemany(

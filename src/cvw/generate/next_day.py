@@ -2,7 +2,7 @@
 
 The generator writes the sources as they stand at the as-of month end. A
 nightly run the next morning should find what a real bank's systems would
-hold by then: the new day's card and account transactions in core banking,
+hold by then: the new day's transactions and fee postings in core banking,
 and the new day's interactions in the CRM, plus the contacts those touched
 (their ``updated_at`` moves). Month-end tables (balances, loan snapshots) and
 the ERP's monthly exports do not change on an ordinary day.
@@ -39,6 +39,23 @@ where
     transactions.posted_at >= %(last_day)s::date
     and transactions.posted_at < %(day)s::date
     and accounts.status = 'open'
+"""
+
+NEXT_DAY_FEE_POSTINGS = """
+insert into fee_postings
+    (fee_id, customer_id, account_id, branch_id, fee_category, amount, posted_date, updated_at)
+select
+    (select max(fee_id) from fee_postings) + row_number() over (order by fee_postings.fee_id),
+    fee_postings.customer_id,
+    fee_postings.account_id,
+    fee_postings.branch_id,
+    fee_postings.fee_category,
+    fee_postings.amount,
+    %(day)s::date,
+    fee_postings.updated_at + (%(day)s::date - fee_postings.posted_date) * interval '1 day'
+from fee_postings
+inner join accounts on fee_postings.account_id = accounts.account_id
+where fee_postings.posted_date = %(last_day)s::date and accounts.status = 'open'
 """
 
 NEXT_DAY_INTERACTIONS = """
@@ -80,15 +97,16 @@ def append_next_day(core_banking_url: str, crm_db_path: Path, day: date) -> dict
         ).fetchone()[0]
         if already:
             raise RuntimeError(f"core banking already holds transactions on or after {day}")
-        transactions = conn.execute(
-            NEXT_DAY_TRANSACTIONS, {"day": day, "last_day": last_day}
-        ).rowcount
+        days = {"day": day, "last_day": last_day}
+        transactions = conn.execute(NEXT_DAY_TRANSACTIONS, days).rowcount
+        fee_postings = conn.execute(NEXT_DAY_FEE_POSTINGS, days).rowcount
     with sqlite3.connect(crm_db_path) as crm:
         days = {"day": day.isoformat(), "last_day": last_day.isoformat()}
         interactions = crm.execute(NEXT_DAY_INTERACTIONS, days).rowcount
         contacts = crm.execute(TOUCHED_CONTACTS, days).rowcount
     return {
         "core_banking.transactions": transactions,
+        "core_banking.fee_postings": fee_postings,
         "crm.interactions": interactions,
         "crm.contacts (updated)": contacts,
     }

@@ -45,6 +45,8 @@ PROBABILITY_OF_DEFAULT = {"AAA": 3_00, "AA": 7_00, "A": 15_00, "BBB": 40_00, "BB
 LOSS_GIVEN_DEFAULT = {"MORT": 250_000}  # millionths; other loans lose 45 %
 DEFAULT_LOSS_GIVEN_DEFAULT = 450_000
 BLOCK_ROWS = 100_000
+# A bank-scale run takes minutes; say how far it got every so many customers.
+PROGRESS_CUSTOMERS = 25_000
 # How a customer's wallet splits over deposit-like accounts, by product family.
 RETAIL_ALLOCATION = {"current_deposit": 1.0, "term_deposit": 1.2, "wealth": 1.8}
 CORPORATE_ALLOCATION = {"current_deposit": 1.5, "term_deposit": 1.0, "wealth": 0.8}
@@ -88,8 +90,12 @@ def write_core_banking(
                 cursor = stack.enter_context(conn.cursor())
                 copies[table.name] = stack.enter_context(cursor.copy(copy_statement(table)))
             writer = _CustomerWriter(copies, window, population.params.seed)
+            total = len(population)
             for customer in population:
                 writer.write(customer)
+                done = customer.index + 1
+                if done % PROGRESS_CUSTOMERS == 0 and done < total:
+                    progress(f"core_banking: {done:,} of {total:,} customers")
             writer.flush(everything=True)
         with admin.cursor() as cursor, cursor.copy(copy_statement(_table("products"))) as copy:
             updated = at(window.start - timedelta(days=30), 8)

@@ -38,7 +38,7 @@ from cvw.generate.products import DEPOSIT_FAMILIES, PRODUCTS
 from cvw.generate.streams import Stream, between, stream
 from cvw.generate.transactions import account_transactions
 from cvw.generate.window import Window, at
-from cvw.generate.world import CHANNELS, Customer, Population
+from cvw.generate.world import Customer, Population
 
 PROBABILITY_OF_DEFAULT = {"AAA": 3_00, "AA": 7_00, "A": 15_00, "BBB": 40_00, "BB": 120_00,
                           "B": 500_00, "CCC": 2000_00}  # fmt: skip  # millionths
@@ -205,6 +205,10 @@ class _CustomerWriter:
         """Send each table's pending rows once there are enough of them, or all of them."""
         for name, block in self.blocks.items():
             if len(block) >= BLOCK_ROWS or (everything and len(block) > 0):
+                if block is self.transactions:
+                    # Transactions per branch, month and channel: the ledger's activity costs.
+                    for month, branch_id, channel, count in self.transactions.channel_counts():
+                        self.ledger.cell(month, branch_id).transactions[channel] += count
                 self.rows[name] += len(block)
                 self.copies[name].write(block.encode())
 
@@ -270,14 +274,7 @@ class _CustomerWriter:
         transactions = account_transactions(
             holding, customer, history, self.window, rng, limit=size
         )
-        self.transactions.add(account, customer.index + 1, transactions)
-        # Transactions per month and channel, for the activity costs of the ledger.
-        channels = len(CHANNELS)
-        per_month = np.bincount(transactions.months * channels + transactions.channels)
-        for cell_index in np.flatnonzero(per_month).tolist():
-            month, channel = divmod(cell_index, channels)
-            counts = self.ledger.cell(month, holding.branch_id).transactions
-            counts[CHANNELS[channel]] += int(per_month[cell_index])
+        self.transactions.add(account, customer.index + 1, holding.branch_id, transactions)
 
     def _fee_rows(
         self,

@@ -8,6 +8,7 @@ lists and arrays, and ``encode`` turns them into one block of COPY text at a tim
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import numpy as np
@@ -154,18 +155,34 @@ class TransactionRows:
         self.rows = 0
         self.accounts: list[int] = []
         self.customers: list[int] = []
+        self.branches: list[str] = []
         self.counts: list[int] = []
         self.batches: list[AccountTransactions] = []
 
     def __len__(self) -> int:
         return self.rows
 
-    def add(self, account: int, customer: int, transactions: AccountTransactions) -> None:
+    def add(
+        self, account: int, customer: int, branch_id: str, transactions: AccountTransactions
+    ) -> None:
         self.accounts.append(account)
         self.customers.append(customer)
+        self.branches.append(branch_id)
         self.counts.append(len(transactions))
         self.batches.append(transactions)
         self.rows += len(transactions)
+
+    def channel_counts(self) -> Iterator[tuple[int, str, str, int]]:
+        """(month, account's branch, channel, transactions) of the pending rows."""
+        branch_ids = sorted(set(self.branches))
+        code = {branch_id: index for index, branch_id in enumerate(branch_ids)}
+        branches = np.repeat([code[branch_id] for branch_id in self.branches], self.counts)
+        cells = (self._gather("months") * len(branch_ids) + branches) * len(CHANNELS)
+        counts = np.bincount(cells + self._gather("channels"))
+        for cell in np.flatnonzero(counts).tolist():
+            month_branch, channel = divmod(cell, len(CHANNELS))
+            month, branch = divmod(month_branch, len(branch_ids))
+            yield month, branch_ids[branch], CHANNELS[channel], int(counts[cell])
 
     def encode(self) -> bytes:
         ids = np.arange(self.next_id, self.next_id + self.rows)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
 from cvw.generate.account_history import AccountMonths
 from cvw.generate.holdings import Holding
-from cvw.generate.window import SECONDS_PER_DAY, Window, epoch_seconds, month_end
+from cvw.generate.window import Window, epoch_seconds, month_end
 from cvw.generate.world import CHANNELS, Customer
 
 TYPES = ("deposit", "withdrawal", "transfer", "payment")
@@ -77,18 +77,10 @@ def monthly_rate(holding: Holding, customer: Customer) -> float:
     return 0.0
 
 
-def active_span(
-    holding: Holding, customer: Customer, window: Window, month: int
-) -> tuple[int, int] | None:
-    """Seconds [from, to) of the month in which the account can move money."""
-    first = max(window.month_starts[month], holding.opened)
-    stop = window.month_ends[month] + timedelta(days=1)
-    for limit in (holding.closed, customer.dormant_from):
-        if limit is not None:
-            stop = min(stop, limit)
-    if stop <= first:
-        return None
-    return epoch_seconds(first), epoch_seconds(stop)
+def active_bounds(holding: Holding, customer: Customer) -> tuple[int, int | None]:
+    """Seconds from which, and (if ever) up to which, the account can move money."""
+    stops = [epoch_seconds(day) for day in (holding.closed, customer.dormant_from) if day]
+    return epoch_seconds(holding.opened), min(stops, default=None)
 
 
 def account_transactions(
@@ -107,15 +99,18 @@ def account_transactions(
     seconds, channel_draws, type_draws, sizes = [], [], [], []
     # Only the draws are made month by month, in the order that fixes the random stream;
     # everything computed from them is done once for the whole account.
+    opened, stopped = active_bounds(holding, customer)
+    month_starts, month_stops = window.month_start_seconds, window.month_stop_seconds
     for month, average in zip(history.months, history.average, strict=True):
-        span = active_span(holding, customer, window, month)
-        if span is None:
+        first = max(month_starts[month], opened)
+        stop = month_stops[month] if stopped is None else min(month_stops[month], stopped)
+        if stop <= first:
             continue
-        fraction = (span[1] - span[0]) / (window.days_in(month) * SECONDS_PER_DAY)
+        fraction = (stop - first) / (month_stops[month] - month_starts[month])
         count = int(rng.poisson(rate * fraction))
         if count == 0:
             continue
-        seconds.append(rng.integers(span[0], span[1], size=count))
+        seconds.append(rng.integers(first, stop, size=count))
         # The channel and then the type: a weighted choice draws one uniform number each.
         uniform = rng.random(2 * count)
         channel_draws.append(uniform[:count])

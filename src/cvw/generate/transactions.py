@@ -126,9 +126,8 @@ def account_transactions(
     type_cdf = _TYPE_CDFS[(holding.product.family, customer.customer_type)]
     types = type_cdf.searchsorted(np.concatenate(type_draws), side="right")
     typical_cents = np.repeat(np.array(typical) * 100, counts)
-    amounts = np.maximum(MIN_AMOUNT_CENTS, np.round(typical_cents * np.concatenate(sizes))).astype(
-        np.int64
-    )
+    scaled = np.round(typical_cents * np.concatenate(sizes))
+    amounts = np.maximum(MIN_AMOUNT_CENTS, scaled).astype(np.int64)
     # Only cash moves through an ATM; other ATM-minded customers use the app.
     channels[(channels == _ATM) & ~_IS_CASH[types]] = _MOBILE
     at_atm = channels == _ATM

@@ -1,8 +1,10 @@
 """Core banking: the bank's PostgreSQL database, dropped and rebuilt on every run.
 
 Customers are generated one at a time and their rows streamed into one COPY per
-table, each on its own connection (a connection carries one COPY at a time).
-Only the month x branch totals the general ledger needs are kept in memory.
+table, each on its own connection (a connection carries one COPY at a time). The
+large tables travel in blocks of COPY text of about ``BLOCK_ROWS`` rows (see
+``core_rows``); apart from those blocks, only the month x branch totals the
+general ledger needs are kept in memory. Primary keys are added after the load.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 import numpy as np
 import psycopg
@@ -19,8 +22,16 @@ from psycopg import sql
 
 from cvw.catalog import CORE_BANKING, SourceTable, create_table_sql
 from cvw.generate.account_history import AccountMonths, simulate
+from cvw.generate.core_rows import (
+    ACCOUNT_DIGITS,
+    BalanceRows,
+    FeeRows,
+    LoanRows,
+    MonthLabels,
+    TransactionRows,
+)
 from cvw.generate.fees import MonthHoldings, monthly_fees
-from cvw.generate.formats import money, rate
+from cvw.generate.formats import rate
 from cvw.generate.holdings import Holding
 from cvw.generate.ledger import LedgerTotals
 from cvw.generate.products import DEPOSIT_FAMILIES, PRODUCTS
@@ -33,9 +44,18 @@ PROBABILITY_OF_DEFAULT = {"AAA": 3_00, "AA": 7_00, "A": 15_00, "BBB": 40_00, "BB
                           "B": 500_00, "CCC": 2000_00}  # fmt: skip  # millionths
 LOSS_GIVEN_DEFAULT = {"MORT": 250_000}  # millionths; other loans lose 45 %
 DEFAULT_LOSS_GIVEN_DEFAULT = 450_000
+BLOCK_ROWS = 100_000
+# A bank-scale run takes minutes; say how far it got every so many customers.
+PROGRESS_CUSTOMERS = 25_000
 # How a customer's wallet splits over deposit-like accounts, by product family.
 RETAIL_ALLOCATION = {"current_deposit": 1.0, "term_deposit": 1.2, "wealth": 1.8}
 CORPORATE_ALLOCATION = {"current_deposit": 1.5, "term_deposit": 1.0, "wealth": 0.8}
+
+
+class _Block(Protocol):
+    def __len__(self) -> int: ...
+
+    def encode(self) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -65,17 +85,25 @@ def write_core_banking(
             copies = {}
             for table in streamed:
                 conn = stack.enter_context(psycopg.connect(url))
+                # A simulated source: losing the last commits in a crash costs nothing.
+                conn.execute("set synchronous_commit = off")
                 cursor = stack.enter_context(conn.cursor())
                 copies[table.name] = stack.enter_context(cursor.copy(copy_statement(table)))
             writer = _CustomerWriter(copies, window, population.params.seed)
+            total = len(population)
             for customer in population:
                 writer.write(customer)
+                done = customer.index + 1
+                if done % PROGRESS_CUSTOMERS == 0 and done < total:
+                    progress(f"core_banking: {done:,} of {total:,} customers")
+            writer.flush(everything=True)
         with admin.cursor() as cursor, cursor.copy(copy_statement(_table("products"))) as copy:
             updated = at(window.start - timedelta(days=30), 8)
             for p in PRODUCTS:
                 row = (p.code, p.name, p.family, p.term_months, rate(p.rate_micro), p.is_credit)
                 copy.write_row((*row, updated))
         writer.rows["products"] = len(PRODUCTS)
+        admin.execute("set maintenance_work_mem = '256MB'")
         for table in CORE_BANKING:
             admin.execute(
                 sql.SQL("alter table {} add primary key ({})").format(
@@ -138,10 +166,18 @@ class _CustomerWriter:
         self.rows: Counter[str] = Counter()
         self.ledger = LedgerTotals()
         self.next_account = 1
-        self.next_transaction = 1
-        self.next_fee = 1
         # The nightly batch stamps month-end snapshots at 02:00 the next morning.
-        self.snapshot_stamps = [at(end + timedelta(days=1), 2) for end in window.month_ends]
+        months = MonthLabels(window, [at(end + timedelta(days=1), 2) for end in window.month_ends])
+        self.balances = BalanceRows(months)
+        self.loans = LoanRows(months, PROBABILITY_OF_DEFAULT)
+        self.transactions = TransactionRows()
+        self.fees = FeeRows()
+        self.blocks: dict[str, _Block] = {
+            "balances": self.balances,
+            "loans": self.loans,
+            "transactions": self.transactions,
+            "fee_postings": self.fees,
+        }
 
     def write(self, customer: Customer) -> None:
         rng = stream(self.seed, Stream.CORE_BANKING, customer.index)
@@ -150,18 +186,31 @@ class _CustomerWriter:
         sizes = _account_sizes(customer, rng)
         month_holdings: list[dict[str, tuple[str, float]]] = [{} for _ in self.window.month_ends]
         for holding, size in zip(customer.holdings, sizes, strict=True):
-            account_id = f"A{self.next_account:010d}"
+            number = self.next_account
             self.next_account += 1
+            account_id = f"A{number:0{ACCOUNT_DIGITS}d}"
             self._account_row(account_id, customer, holding)
             history = simulate(holding, customer, self.window, rng, size=size, trend=trend)
-            self._balance_rows(account_id, holding, history)
+            self._balance_rows(number, holding, history)
             if holding.product.family == "loan":
-                self._loan_rows(account_id, customer, holding, history)
-            self._transaction_rows(account_id, customer, holding, history, rng, size)
+                self._loan_rows(number, customer, holding, history)
+            self._transaction_rows(number, customer, holding, history, rng, size)
             for month, average in zip(history.months, history.average, strict=True):
                 family = holding.product.family
                 month_holdings[month].setdefault(family, (account_id, average / 100))
         self._fee_rows(customer, month_holdings, rng)
+        self.flush()
+
+    def flush(self, everything: bool = False) -> None:
+        """Send each table's pending rows once there are enough of them, or all of them."""
+        for name, block in self.blocks.items():
+            if len(block) >= BLOCK_ROWS or (everything and len(block) > 0):
+                if block is self.transactions:
+                    # Transactions per branch, month and channel: the ledger's activity costs.
+                    for month, branch_id, channel, count in self.transactions.channel_counts():
+                        self.ledger.cell(month, branch_id).transactions[channel] += count
+                self.rows[name] += len(block)
+                self.copies[name].write(block.encode())
 
     def _customer_row(self, c: Customer) -> None:
         rating = c.rating_on(self.window.as_of)
@@ -188,71 +237,44 @@ class _CustomerWriter:
         )  # fmt: skip
         self.rows["accounts"] += 1
 
-    def _balance_rows(self, account_id: str, holding: Holding, history: AccountMonths) -> None:
-        copy = self.copies["balances"]
+    def _balance_rows(self, account: int, holding: Holding, history: AccountMonths) -> None:
+        self.balances.add(account, history)
         family = holding.product.family
-        for month, end, average, interest in zip(
-            history.months, history.end, history.average, history.interest, strict=True
-        ):
-            copy.write_row(
-                (
-                    account_id, self.window.month_ends[month].isoformat(), money(end),
-                    money(average), money(interest), self.window.days_in(month),
-                    self.snapshot_stamps[month],
-                )
-            )  # fmt: skip
+        for month, interest in zip(history.months, history.interest, strict=True):
             cell = self.ledger.cell(month, holding.branch_id)
             cell.account_months += 1
             if family in DEPOSIT_FAMILIES:
                 cell.interest_expense[family] += interest
             elif family != "wealth":
                 cell.interest_income[family] += interest
-        self.rows["balances"] += len(history.months)
 
     def _loan_rows(
-        self, account_id: str, customer: Customer, holding: Holding, history: AccountMonths
+        self, account: int, customer: Customer, holding: Holding, history: AccountMonths
     ) -> None:
-        copy = self.copies["loans"]
-        product = holding.product
-        loss = LOSS_GIVEN_DEFAULT.get(product.code, DEFAULT_LOSS_GIVEN_DEFAULT)
-        for month, end, days_past_due in zip(
-            history.months, history.end, history.days_past_due, strict=True
-        ):
-            rating = customer.rating_on(self.window.month_ends[month]) or "BBB"
-            copy.write_row(
-                (
-                    account_id, self.window.month_ends[month].isoformat(), customer.customer_id,
-                    money(history.principal), money(end), rate(holding.rate_micro),
-                    product.term_months, rating, rate(PROBABILITY_OF_DEFAULT[rating]),
-                    rate(loss), days_past_due, self.snapshot_stamps[month],
-                )
-            )  # fmt: skip
-        self.rows["loans"] += len(history.months)
+        month_ends = self.window.month_ends
+        self.loans.add(
+            account,
+            customer.index + 1,
+            history,
+            rate_micro=holding.rate_micro,
+            term_months=holding.product.term_months,
+            loss_micro=LOSS_GIVEN_DEFAULT.get(holding.product.code, DEFAULT_LOSS_GIVEN_DEFAULT),
+            ratings=[customer.rating_on(month_ends[month]) or "BBB" for month in history.months],
+        )
 
     def _transaction_rows(
         self,
-        account_id: str,
+        account: int,
         customer: Customer,
         holding: Holding,
         history: AccountMonths,
         rng: np.random.Generator,
         size: float,
     ) -> None:
-        copy = self.copies["transactions"]
-        for batch in account_transactions(holding, customer, history, self.window, rng, limit=size):
-            counts = self.ledger.cell(batch.month, holding.branch_id).transactions
-            for posted, channel, kind, amount in zip(
-                batch.posted_at, batch.channels, batch.types, batch.amounts, strict=True
-            ):
-                copy.write_row(
-                    (
-                        self.next_transaction, account_id, customer.customer_id, posted, channel,
-                        kind, money(amount),
-                    )
-                )  # fmt: skip
-                self.next_transaction += 1
-                counts[channel] += 1
-            self.rows["transactions"] += len(batch.amounts)
+        transactions = account_transactions(
+            holding, customer, history, self.window, rng, limit=size
+        )
+        self.transactions.add(account, customer.index + 1, holding.branch_id, transactions)
 
     def _fee_rows(
         self,
@@ -260,7 +282,6 @@ class _CustomerWriter:
         month_holdings: list[dict[str, tuple[str, float]]],
         rng: np.random.Generator,
     ) -> None:
-        copy = self.copies["fee_postings"]
         branch_id = customer.branch.branch_id
         for month, held in enumerate(month_holdings):
             holdings = MonthHoldings(
@@ -268,16 +289,8 @@ class _CustomerWriter:
             )
             fees = self.ledger.cell(month, branch_id).fees
             for fee in monthly_fees(customer, holdings, self.window, month, rng):
-                copy.write_row(
-                    (
-                        self.next_fee, customer.customer_id, fee.account_id, branch_id,
-                        fee.category, money(fee.cents), fee.posted.isoformat(),
-                        at(fee.posted, 20),
-                    )
-                )  # fmt: skip
-                self.next_fee += 1
+                self.fees.add(customer.index + 1, branch_id, fee)
                 fees[fee.category] += fee.cents
-                self.rows["fee_postings"] += 1
 
 
 def _account_sizes(customer: Customer, rng: np.random.Generator) -> list[float]:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
 from cvw.generate.account_history import AccountMonths
 from cvw.generate.holdings import Holding
-from cvw.generate.window import SECONDS_PER_DAY, Window, epoch_seconds, iso_timestamp, month_end
+from cvw.generate.window import Window, epoch_seconds, month_end
 from cvw.generate.world import CHANNELS, Customer
 
 TYPES = ("deposit", "withdrawal", "transfer", "payment")
@@ -26,20 +26,36 @@ _TYPE_MIX = {
     ("wealth", "corporate"): (0.0, 0.0, 1.0, 0.0),
 }
 _ATM, _MOBILE, _ONLINE = CHANNELS.index("atm"), CHANNELS.index("mobile"), CHANNELS.index("online")
-_CASH_TYPES = (TYPES.index("deposit"), TYPES.index("withdrawal"))
+_PAYMENT = TYPES.index("payment")
+_IS_CASH = np.isin(np.arange(len(TYPES)), (TYPES.index("deposit"), TYPES.index("withdrawal")))
 ATM_LIMIT_CENTS = 2_000_000
 MIN_AMOUNT_CENTS = 100
 
 
 @dataclass(frozen=True, slots=True)
-class TransactionBatch:
-    """The transactions of one account in one month, in posting order."""
+class AccountTransactions:
+    """The transactions of one account over the window, in posting order."""
 
-    month: int
-    posted_at: list[str]
-    channels: list[str]
-    types: list[str]
-    amounts: list[int]  # cents
+    months: np.ndarray  # window month
+    posted: np.ndarray  # seconds from the epoch
+    channels: np.ndarray  # index into CHANNELS
+    types: np.ndarray  # index into TYPES
+    amounts: np.ndarray  # cents
+
+    def __len__(self) -> int:
+        return len(self.amounts)
+
+
+def weighted_choice_cdf(weights: Sequence[float]) -> np.ndarray:
+    """The cumulative weights ``Generator.choice(n, size, p=weights)`` searches, so that
+    ``cdf.searchsorted(rng.random(size), side="right")`` draws exactly what it draws."""
+    cdf = np.asarray(weights, dtype=np.float64).cumsum()
+    cdf /= cdf[-1]
+    return cdf
+
+
+_TYPE_CDFS = {key: weighted_choice_cdf(mix) for key, mix in _TYPE_MIX.items()}
+_NO_TRANSACTIONS = AccountTransactions(*(np.zeros(0, dtype=np.int64) for _ in range(5)))
 
 
 def monthly_rate(holding: Holding, customer: Customer) -> float:
@@ -61,18 +77,10 @@ def monthly_rate(holding: Holding, customer: Customer) -> float:
     return 0.0
 
 
-def active_span(
-    holding: Holding, customer: Customer, window: Window, month: int
-) -> tuple[int, int] | None:
-    """Seconds [from, to) of the month in which the account can move money."""
-    first = max(window.month_starts[month], holding.opened)
-    stop = window.month_ends[month] + timedelta(days=1)
-    for limit in (holding.closed, customer.dormant_from):
-        if limit is not None:
-            stop = min(stop, limit)
-    if stop <= first:
-        return None
-    return epoch_seconds(first), epoch_seconds(stop)
+def active_bounds(holding: Holding, customer: Customer) -> tuple[int, int | None]:
+    """Seconds from which, and (if ever) up to which, the account can move money."""
+    stops = [epoch_seconds(day) for day in (holding.closed, customer.dormant_from) if day]
+    return epoch_seconds(holding.opened), min(stops, default=None)
 
 
 def account_transactions(
@@ -83,41 +91,50 @@ def account_transactions(
     rng: np.random.Generator,
     *,
     limit: float,
-) -> Iterator[TransactionBatch]:
+) -> AccountTransactions:
     if holding.product.family == "loan":
-        yield from _repayments(holding, history, window)
-        return
+        return _repayments(holding, history, window)
     rate = monthly_rate(holding, customer)
-    mix = _TYPE_MIX[(holding.product.family, customer.customer_type)]
-    weights = np.asarray(customer.channel_weights)
+    months, counts, typical = [], [], []
+    seconds, channel_draws, type_draws, sizes = [], [], [], []
+    # Only the draws are made month by month, in the order that fixes the random stream;
+    # everything computed from them is done once for the whole account.
+    opened, stopped = active_bounds(holding, customer)
+    month_starts, month_stops = window.month_start_seconds, window.month_stop_seconds
     for month, average in zip(history.months, history.average, strict=True):
-        span = active_span(holding, customer, window, month)
-        if span is None:
+        first = max(month_starts[month], opened)
+        stop = month_stops[month] if stopped is None else min(month_stops[month], stopped)
+        if stop <= first:
             continue
-        fraction = (span[1] - span[0]) / (window.days_in(month) * SECONDS_PER_DAY)
+        fraction = (stop - first) / (month_stops[month] - month_starts[month])
         count = int(rng.poisson(rate * fraction))
         if count == 0:
             continue
-        seconds = np.sort(rng.integers(span[0], span[1], size=count))
-        channels = rng.choice(len(CHANNELS), size=count, p=weights)
-        types = rng.choice(len(TYPES), size=count, p=mix)
-        typical = _typical_amount(holding, average / 100, limit)
-        amounts = np.maximum(
-            MIN_AMOUNT_CENTS, np.round(typical * 100 * rng.lognormal(0.0, 0.9, size=count))
-        ).astype(np.int64)
-        cash = np.isin(types, _CASH_TYPES)
-        # Only cash moves through an ATM; other ATM-minded customers use the app.
-        channels[(channels == _ATM) & ~cash] = _MOBILE
-        at_atm = channels == _ATM
-        amounts[at_atm] = np.clip(amounts[at_atm] // 10_000 * 10_000, 10_000, ATM_LIMIT_CENTS)
-        stamps = np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s")
-        yield TransactionBatch(
-            month,
-            [f"{stamp}+00:00" for stamp in stamps],
-            [CHANNELS[c] for c in channels],
-            [TYPES[t] for t in types],
-            amounts.tolist(),
-        )
+        seconds.append(rng.integers(first, stop, size=count))
+        # The channel and then the type: a weighted choice draws one uniform number each.
+        uniform = rng.random(2 * count)
+        channel_draws.append(uniform[:count])
+        type_draws.append(uniform[count:])
+        sizes.append(rng.lognormal(0.0, 0.9, size=count))
+        months.append(month)
+        counts.append(count)
+        typical.append(_typical_amount(holding, average / 100, limit))
+    if not counts:
+        return _NO_TRANSACTIONS
+    channel_cdf = weighted_choice_cdf(customer.channel_weights)
+    channels = channel_cdf.searchsorted(np.concatenate(channel_draws), side="right")
+    type_cdf = _TYPE_CDFS[(holding.product.family, customer.customer_type)]
+    types = type_cdf.searchsorted(np.concatenate(type_draws), side="right")
+    typical_cents = np.repeat(np.array(typical) * 100, counts)
+    scaled = np.round(typical_cents * np.concatenate(sizes))
+    amounts = np.maximum(MIN_AMOUNT_CENTS, scaled).astype(np.int64)
+    # Only cash moves through an ATM; other ATM-minded customers use the app.
+    channels[(channels == _ATM) & ~_IS_CASH[types]] = _MOBILE
+    at_atm = channels == _ATM
+    amounts[at_atm] = np.clip(amounts[at_atm] // 10_000 * 10_000, 10_000, ATM_LIMIT_CENTS)
+    # Months follow one another, so sorting all posting times sorts each month's.
+    posted = np.sort(np.concatenate(seconds))
+    return AccountTransactions(np.repeat(months, counts), posted, channels, types, amounts)
 
 
 def _typical_amount(holding: Holding, average: float, limit: float) -> float:
@@ -129,10 +146,9 @@ def _typical_amount(holding: Holding, average: float, limit: float) -> float:
     return max(100.0, average * 0.2)
 
 
-def _repayments(
-    holding: Holding, history: AccountMonths, window: Window
-) -> Iterator[TransactionBatch]:
+def _repayments(holding: Holding, history: AccountMonths, window: Window) -> AccountTransactions:
     """One instalment a month on the loan's anniversary day: interest plus principal."""
+    months, posted, amounts = [], [], []
     for index, month in enumerate(history.months):
         start = window.month_starts[month]
         if holding.opened >= start:
@@ -146,9 +162,17 @@ def _repayments(
             principal_paid = history.principal // holding.product.term_months
         else:
             principal_paid = 0
-        amount = max(MIN_AMOUNT_CENTS, history.interest[index] + principal_paid)
-        posted = iso_timestamp(epoch_seconds(due) + 6 * 3600)
-        yield TransactionBatch(month, [posted], [CHANNELS[_ONLINE]], ["payment"], [amount])
+        months.append(month)
+        posted.append(epoch_seconds(due) + 6 * 3600)
+        amounts.append(max(MIN_AMOUNT_CENTS, history.interest[index] + principal_paid))
+    count = len(months)
+    return AccountTransactions(
+        np.array(months, dtype=np.int64),
+        np.array(posted, dtype=np.int64),
+        np.full(count, _ONLINE),
+        np.full(count, _PAYMENT),
+        np.array(amounts, dtype=np.int64),
+    )
 
 
 def _anniversary(opened: date, month_start: date) -> date:

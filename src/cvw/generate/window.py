@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 
 SECONDS_PER_DAY = 86_400
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -71,6 +72,15 @@ class Window:
     def end_seconds(self) -> int:
         """The first second after ``as_of``: every generated event happens before it."""
         return epoch_seconds(self.as_of) + SECONDS_PER_DAY
+
+    @cached_property
+    def month_start_seconds(self) -> tuple[int, ...]:
+        return tuple(epoch_seconds(start) for start in self.month_starts)
+
+    @cached_property
+    def month_stop_seconds(self) -> tuple[int, ...]:
+        """The first second after each month."""
+        return tuple(epoch_seconds(end) + SECONDS_PER_DAY for end in self.month_ends)
 
     def days_in(self, month: int) -> int:
         return self.month_ends[month].day

@@ -85,17 +85,28 @@ registration_number_candidates as (
 
 ),
 
+-- Either name key may agree: one equality join per key rather than an `or`
+-- join, which would compare every account with every customer. `union`
+-- removes the pairs both keys find.
 name_candidates as (
 
-    select distinct
+    select
         billing_name_keys.billing_account_id,
         customer_identities.customer_id,
         'name' as match_rule
     from billing_name_keys
     inner join customer_identities
-        on
-            billing_name_keys.name_key = customer_identities.name_key
-            or billing_name_keys.name_token_key = customer_identities.name_token_key
+        on billing_name_keys.name_key = customer_identities.name_key
+
+    union
+
+    select
+        billing_name_keys.billing_account_id,
+        customer_identities.customer_id,
+        'name' as match_rule
+    from billing_name_keys
+    inner join customer_identities
+        on billing_name_keys.name_token_key = customer_identities.name_token_key
 
 ),
 
@@ -125,25 +136,19 @@ rule_outcomes_by_account as (
 
 ),
 
-first_unique_match_by_account as (
+-- One pass over the rule outcomes: the rules with a single candidate (the
+-- first of them wins) and the rules with several, in rule order.
+outcomes_by_account as (
 
     select
         billing_account_id,
-        match_rule,
-        candidate_customer_id as customer_id,
-        row_number() over (partition by billing_account_id order by rule_order) as rule_rank
+        array_agg(candidate_customer_id order by rule_order)
+        filter (where candidate_count = 1) as unique_candidate_customer_ids,
+        array_agg(match_rule order by rule_order)
+        filter (where candidate_count = 1) as unique_match_rules,
+        string_agg(match_rule, ',' order by rule_order)
+        filter (where candidate_count > 1) as ambiguous_rules
     from rule_outcomes_by_account
-    where candidate_count = 1
-
-),
-
-ambiguous_rules_by_account as (
-
-    select
-        billing_account_id,
-        string_agg(match_rule, ',' order by rule_order) as ambiguous_rules
-    from rule_outcomes_by_account
-    where candidate_count > 1
     group by billing_account_id
 
 ),
@@ -154,16 +159,12 @@ accounts_matched as (
         billing_accounts.billing_account_id,
         billing_accounts.invoices,
         billing_accounts.last_issued_date,
-        first_unique_match_by_account.customer_id,
-        first_unique_match_by_account.match_rule,
-        ambiguous_rules_by_account.ambiguous_rules
+        outcomes_by_account.unique_candidate_customer_ids[1] as customer_id,
+        outcomes_by_account.unique_match_rules[1] as match_rule,
+        outcomes_by_account.ambiguous_rules
     from billing_accounts
-    left join first_unique_match_by_account
-        on
-            billing_accounts.billing_account_id = first_unique_match_by_account.billing_account_id
-            and first_unique_match_by_account.rule_rank = 1
-    left join ambiguous_rules_by_account
-        on billing_accounts.billing_account_id = ambiguous_rules_by_account.billing_account_id
+    left join outcomes_by_account
+        on billing_accounts.billing_account_id = outcomes_by_account.billing_account_id
 
 ),
 

@@ -97,6 +97,8 @@ national_id_candidates as (
 
 ),
 
+-- Name rules: one equality join per name key rather than an `or` join (a
+-- pair found by both keys counts once: candidates are counted distinct).
 name_phone_candidates as (
 
     select
@@ -107,10 +109,19 @@ name_phone_candidates as (
     inner join customer_identities
         on
             contacts_keyed.phone_key = customer_identities.phone_key
-            and (
-                contacts_keyed.name_key = customer_identities.name_key
-                or contacts_keyed.name_token_key = customer_identities.name_token_key
-            )
+            and contacts_keyed.name_key = customer_identities.name_key
+
+    union all
+
+    select
+        contacts_keyed.contact_id,
+        customer_identities.customer_id,
+        'name_phone' as match_rule
+    from contacts_keyed
+    inner join customer_identities
+        on
+            contacts_keyed.phone_key = customer_identities.phone_key
+            and contacts_keyed.name_token_key = customer_identities.name_token_key
 
 ),
 
@@ -124,10 +135,19 @@ name_email_candidates as (
     inner join customer_identities
         on
             contacts_keyed.email_key = customer_identities.email_key
-            and (
-                contacts_keyed.name_key = customer_identities.name_key
-                or contacts_keyed.name_token_key = customer_identities.name_token_key
-            )
+            and contacts_keyed.name_key = customer_identities.name_key
+
+    union all
+
+    select
+        contacts_keyed.contact_id,
+        customer_identities.customer_id,
+        'name_email' as match_rule
+    from contacts_keyed
+    inner join customer_identities
+        on
+            contacts_keyed.email_key = customer_identities.email_key
+            and contacts_keyed.name_token_key = customer_identities.name_token_key
 
 ),
 
@@ -161,25 +181,19 @@ rule_outcomes_by_contact as (
 
 ),
 
-first_unique_match_by_contact as (
+-- One pass over the rule outcomes: the rules with a single candidate (the
+-- first of them wins) and the rules with several, in rule order.
+outcomes_by_contact as (
 
     select
         contact_id,
-        match_rule,
-        candidate_customer_id as customer_id,
-        row_number() over (partition by contact_id order by rule_order) as rule_rank
+        array_agg(candidate_customer_id order by rule_order)
+        filter (where candidate_count = 1) as unique_candidate_customer_ids,
+        array_agg(match_rule order by rule_order)
+        filter (where candidate_count = 1) as unique_match_rules,
+        string_agg(match_rule, ',' order by rule_order)
+        filter (where candidate_count > 1) as ambiguous_rules
     from rule_outcomes_by_contact
-    where candidate_count = 1
-
-),
-
-ambiguous_rules_by_contact as (
-
-    select
-        contact_id,
-        string_agg(match_rule, ',' order by rule_order) as ambiguous_rules
-    from rule_outcomes_by_contact
-    where candidate_count > 1
     group by contact_id
 
 ),
@@ -190,17 +204,13 @@ contacts_matched as (
         contacts_keyed.contact_id,
         contacts_keyed.claimed_customer_id,
         contacts_keyed.claimed_customer_key,
-        first_unique_match_by_contact.customer_id,
-        first_unique_match_by_contact.match_rule,
-        ambiguous_rules_by_contact.ambiguous_rules,
+        outcomes_by_contact.unique_candidate_customer_ids[1] as customer_id,
+        outcomes_by_contact.unique_match_rules[1] as match_rule,
+        outcomes_by_contact.ambiguous_rules,
         claimed_customers.customer_id as claimed_existing_customer_id
     from contacts_keyed
-    left join first_unique_match_by_contact
-        on
-            contacts_keyed.contact_id = first_unique_match_by_contact.contact_id
-            and first_unique_match_by_contact.rule_rank = 1
-    left join ambiguous_rules_by_contact
-        on contacts_keyed.contact_id = ambiguous_rules_by_contact.contact_id
+    left join outcomes_by_contact
+        on contacts_keyed.contact_id = outcomes_by_contact.contact_id
     left join customer_identities as claimed_customers
         on contacts_keyed.claimed_customer_key = claimed_customers.customer_id
 

@@ -1,6 +1,20 @@
 -- One row per core-banking customer with the normalized attributes that CRM
 -- contacts and ERP billing accounts are matched on: national ID, phone,
--- e-mail and two name keys (see macros/identity/).
+-- e-mail and two name keys (see macros/identity/). A table indexed on every
+-- key, so each matching rule is an equality lookup.
+{{
+    config(
+        indexes=[
+            {'columns': ['customer_id'], 'unique': true},
+            {'columns': ['national_id_key']},
+            {'columns': ['phone_key']},
+            {'columns': ['email_key']},
+            {'columns': ['name_key']},
+            {'columns': ['name_token_key']},
+        ]
+    )
+}}
+
 with
 
 customers as (

@@ -122,11 +122,14 @@ customer_month_measures as (
         transactions_over_windows.window_transaction_count,
         transactions_over_windows.previous_window_transaction_count
     from customer_months_active
-    inner join holdings_by_customer_month
+    -- Both have exactly one row per customer month (they group
+    -- customer_months_active); left joins keep the planner's row estimate
+    -- at the number of customer months.
+    left join holdings_by_customer_month
         on
             customer_months_active.customer_id = holdings_by_customer_month.customer_id
             and customer_months_active.month = holdings_by_customer_month.month
-    inner join transactions_over_windows
+    left join transactions_over_windows
         on
             customer_months_active.customer_id = transactions_over_windows.customer_id
             and customer_months_active.month = transactions_over_windows.month
@@ -140,26 +143,32 @@ customer_month_measures as (
 -- comparison: the customer's month `lifecycle_compare_months` back;
 -- window_start: the first month of the previous transaction window. A
 -- missing row means the customer was not active then (or the warehouse does
--- not hold that month), so that comparison does not fire.
+-- not hold that month), so that comparison does not fire. Each is a window
+-- frame holding exactly that one month of the customer (or nothing).
 measures_joined_to_comparison as (
 
     select
-        current_month.*,
-        comparison.month as comparison_month,
-        comparison.product_count as comparison_product_count,
-        comparison.total_balance as comparison_total_balance,
-        window_start.month is not null as has_activity_comparison
-    from customer_month_measures as current_month
-    left join customer_month_measures as comparison
-        on
-            current_month.customer_id = comparison.customer_id
-            and comparison.month
-            = current_month.month - interval '{{ compare_months }} months'
-    left join customer_month_measures as window_start
-        on
-            current_month.customer_id = window_start.customer_id
-            and window_start.month
-            = current_month.month - interval '{{ 2 * compare_months - 1 }} months'
+        *,
+        max(month) over comparison_month_frame as comparison_month,
+        max(product_count) over comparison_month_frame as comparison_product_count,
+        max(total_balance) over comparison_month_frame as comparison_total_balance,
+        count(*) over window_start_month_frame > 0 as has_activity_comparison
+    from customer_month_measures
+    window
+        comparison_month_frame as (
+            partition by customer_id
+            order by month
+            range between
+            interval '{{ compare_months }} months' preceding
+            and interval '{{ compare_months }} months' preceding
+        ),
+        window_start_month_frame as (
+            partition by customer_id
+            order by month
+            range between
+            interval '{{ 2 * compare_months - 1 }} months' preceding
+            and interval '{{ 2 * compare_months - 1 }} months' preceding
+        )
 
 ),
 

@@ -1,19 +1,19 @@
 """Each expectation of a check as one column of a single aggregate query over its rows.
 
-Great Expectations validating a SQL query asset costs a full scan per metric query
-and pulls rows into Python: to learn the columns of a query asset it runs the whole
-query and buffers every row (gigabytes for a day of transactions), and for each
-failed or passed column expectation it fetches unexpected values. Here every
-expectation becomes an aggregate column instead: the number of rows that break a
-row rule, the number of rows in duplicated keys, the number of rows a
-custom SQL check returns, or the row count a table-level expectation compares.
-One statement per table computes them all, in one scan of the table for the row
-rules. Great Expectations then validates that one row of numbers, and offending
-values are fetched by a small query only for the rules that failed.
+Great Expectations validating a SQL query asset scans the batch once per metric
+query, again per expectation for a list of unexpected values, and first runs the
+whole query just to learn its column names, with every row buffered in memory
+(gigabytes for one day of transactions). Here every expectation becomes an
+aggregate column instead: the number of rows that break a row rule, the number of
+rows whose key is duplicated, the number of rows a custom SQL check returns, or the
+row count a table-level expectation compares. One statement per table computes
+them all, with one scan of the table for every row rule. Great Expectations then
+validates that one row of numbers, and offending values are fetched by a small
+query only for the rules that failed.
 
 The translation keeps each expectation's meaning as Great Expectations defines it
 in SQL: column rules ignore NULLs (except the not-null rule), bounds are inclusive
-unless strict, a compound key is duplicated only among rows with no NULL in it.
+unless strict, and a key is duplicated only among rows with no NULL in it.
 """
 
 from __future__ import annotations
@@ -166,6 +166,9 @@ def _between(expectation: Expectation, target: sql.Identifier) -> sql.Composable
 
 
 def _compare(target: sql.Identifier, operator: str, bound: float) -> sql.Composable:
+    # The bound is a numeric literal, so a numeric column is compared exactly. GX binds
+    # it as float8 instead, which gives the same answer for any value with at most 15
+    # significant digits near the bound: all the rates, shares and counts checked here.
     return sql.SQL("{} {} {}").format(target, sql.SQL(operator), sql.Literal(bound))
 
 

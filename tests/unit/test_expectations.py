@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pandas as pd
 import psycopg
 import pytest
 from psycopg import sql
@@ -26,9 +27,10 @@ from expectations import (
     validate_marts,
     validate_raw_landings,
 )
+from expectations.aggregates import aggregate
 from expectations.marts import mart_checks
 from expectations.raw_landings import PATTERNS, RANGES, VALUE_SETS
-from expectations.runner import build_checkpoint, ephemeral_context
+from expectations.runner import Check, build_checkpoint, ephemeral_context, run_checks
 
 SCRATCH_DB = "gx_scratch"
 VALID_DATE = date(2026, 10, 31)
@@ -396,17 +398,116 @@ def test_retention_above_one_fails(scratch_url: str) -> None:
 
 def test_building_twice_in_one_context_does_not_fail(scratch_url: str) -> None:
     context = ephemeral_context()
-    checks = mart_checks("marts_ok", customers=10)
-    build_checkpoint(context, scratch_url, "marts", checks)
-    checkpoint = build_checkpoint(context, scratch_url, "marts", checks)
+    checks = [aggregate(c.name, c.query, c.expectations) for c in mart_checks("marts_ok", 10)]
+    row: dict[str, int] = {}
+    with psycopg.connect(scratch_url) as conn:
+        for check in checks:
+            row |= check.measure(conn)
+    build_checkpoint(context, "marts", checks)
+    checkpoint = build_checkpoint(context, "marts", checks)
 
-    assert checkpoint.run().success
+    assert checkpoint.run(batch_parameters={"dataframe": pd.DataFrame([row])}).success
     assert len(context.suites.all()) == len(checks)
 
 
 def test_schema_name_must_be_a_plain_identifier(scratch_url: str) -> None:
     with pytest.raises(ValueError, match="schema name"):
         validate_marts(scratch_url, "marts; drop table x")
+
+
+def test_violating_rows_fail_naming_table_column_rule_and_count(scratch_database: str) -> None:
+    payment = VALID_BATCH["raw_core_banking.transactions"][0]
+    batch = VALID_BATCH | {
+        "raw_core_banking.customers": [customer("C001"), customer("C002", status="frozen")],
+        "raw_core_banking.transactions": [
+            payment | {"transaction_id": 1},
+            payment | {"transaction_id": 2, "amount": 0},
+        ],
+        "raw_core_banking.loans": [loan("A100"), loan("A101", interest_rate=0.35)],
+        "raw_erp.gl_postings": [VALID_BATCH["raw_erp.gl_postings"][0] | {"period": "2026-13"}],
+    }
+    with psycopg.connect(scratch_database, autocommit=True) as conn:
+        ensure_raw_tables(conn)
+        land(conn, VALID_DATE, batch)
+
+    report = validate_raw_landings(scratch_database, VALID_DATE)
+
+    assert report.failed == [
+        "raw_core_banking.customers: expect_column_values_to_be_in_set column=status "
+        "value_set=['active', 'dormant', 'closed'] -> 1 of 2 rows, e.g. frozen",
+        "raw_core_banking.transactions: expect_column_values_to_be_between column=amount "
+        "min_value=0.0 strict_min=True -> 1 of 2 rows, e.g. 0.00",
+        "raw_core_banking.loans: expect_column_values_to_be_between column=interest_rate "
+        "min_value=0.0 max_value=0.3 -> 1 of 2 rows, e.g. 0.350000",
+        "raw_erp.gl_postings: expect_column_values_to_match_regex column=period "
+        f"regex={PATTERNS['raw_erp.gl_postings']['period']} -> 1 of 1 rows, e.g. 2026-13",
+    ]
+    assert report.evaluated == RAW_EXPECTATIONS
+    with pytest.raises(DataQualityError, match=r"^4 of \d+ expectations failed: raw_core_bank"):
+        raise_for_failures(report)
+
+
+def test_duplicates_and_nulls_count_rows(scratch_database: str) -> None:
+    from great_expectations import expectations as gxe
+
+    with psycopg.connect(scratch_database, autocommit=True) as conn:
+        conn.execute(
+            "create table keys as select * from (values (1, 1), (1, 1), (2, null), (2, null),"
+            " (null, null), (3, 3)) as t (a, b)"
+        )
+    check = Check(
+        name="keys",
+        query="select * from keys",
+        expectations=[
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=["a", "b"]),
+            gxe.ExpectColumnValuesToBeUnique(column="a"),
+            gxe.ExpectColumnValuesToBeUnique(column="b"),
+            gxe.ExpectColumnValuesToNotBeNull(column="b"),
+        ],
+    )
+
+    report = run_checks(scratch_database, "keys", [check])
+
+    compound, unique_a, unique_b, not_null_b = report.failed
+    # (2, NULL) twice is not a duplicate key: a key with a NULL in it is not compared.
+    assert compound == (
+        "keys: expect_compound_columns_to_be_unique column_list=['a', 'b'] "
+        "-> 2 of 6 rows, e.g. (1, 1)"
+    )
+    assert unique_a.startswith("keys: expect_column_values_to_be_unique column=a -> 4 of 6 rows")
+    # Repeated NULLs are not duplicates either.
+    assert unique_b == "keys: expect_column_values_to_be_unique column=b -> 2 of 6 rows, e.g. 1"
+    assert not_null_b == "keys: expect_column_values_to_not_be_null column=b -> 3 of 6 rows"
+    assert report.evaluated == 4
+
+
+def test_a_check_whose_query_fails_fails_each_expectation(scratch_database: str) -> None:
+    from great_expectations import expectations as gxe
+
+    with psycopg.connect(scratch_database, autocommit=True) as conn:
+        conn.execute("create table things as select 1 as a")
+    checks = [
+        Check("things", "select * from things", [gxe.ExpectColumnValuesToNotBeNull(column="b")]),
+        Check("nothing", "select * from nothing", [gxe.ExpectTableRowCountToEqual(value=0)]),
+    ]
+
+    report = run_checks(scratch_database, "broken", checks)
+
+    assert not report.success
+    assert report.evaluated == 2
+    assert report.failed == [
+        'things: expect_column_values_to_not_be_null column=b -> error: column "b" does not exist',
+        'nothing: expect_table_row_count_to_equal value=0 -> error: relation "nothing" does not '
+        "exist",
+    ]
+
+
+def test_partial_expectations_are_refused() -> None:
+    from great_expectations import expectations as gxe
+
+    partial = gxe.ExpectColumnValuesToNotBeNull(column="a", mostly=0.9)
+    with pytest.raises(ValueError, match="mostly"):
+        aggregate("t", "select 1 as a", [partial])
 
 
 def test_rules_name_catalog_columns() -> None:

@@ -50,6 +50,12 @@ fee_postings as (
 
 ),
 
+reporting_months as (
+
+    select * from {{ ref('int_reporting_months_spined') }}
+
+),
+
 accounts as (
 
     select * from {{ ref('stg_core_banking__accounts') }}
@@ -126,7 +132,7 @@ fee_lines as (
 
     select
         coalesce(products.product_family, 'customer_level') as product_family,
-        cast(date_trunc('month', fee_postings.posted_date) as date) as month,
+        reporting_months.month,
         fee_postings.customer_id,
         0 as deposit_average_balance,
         0 as loan_average_balance,
@@ -139,6 +145,9 @@ fee_lines as (
         0 as expected_loss,
         0 as economic_capital
     from fee_postings
+    -- fees of a month not closed yet wait for its close
+    inner join reporting_months
+        on cast(date_trunc('month', fee_postings.posted_date) as date) = reporting_months.month
     left join accounts
         on fee_postings.account_id = accounts.account_id
     left join products

@@ -12,6 +12,8 @@
 --                        - capital_charge
 -- capital_charge = economic capital x the contribution_hurdle_rate var / 12,
 -- computed from the unrounded economic capital.
+-- Months are reporting (closed) months: fees posted in a month that has not
+-- closed yet wait for its close.
 {%- set fee_categories = [
     'settlement',
     'wealth_management',
@@ -42,6 +44,12 @@ fee_postings as (
 
 ),
 
+reporting_months as (
+
+    select * from {{ ref('int_reporting_months_spined') }}
+
+),
+
 account_activity_months_costed as (
 
     select * from {{ ref('int_account_activity_months_costed') }}
@@ -63,11 +71,13 @@ credit_account_months_risk_measured as (
 fee_postings_to_months as (
 
     select
-        customer_id,
-        cast(date_trunc('month', posted_date) as date) as month,
-        fee_category,
-        amount
+        fee_postings.customer_id,
+        reporting_months.month,
+        fee_postings.fee_category,
+        fee_postings.amount
     from fee_postings
+    inner join reporting_months
+        on cast(date_trunc('month', fee_postings.posted_date) as date) = reporting_months.month
 
 ),
 

@@ -43,25 +43,24 @@ def _run(args: list[str], settings: Settings, log_path: Path, cwd: Path = PROJEC
         raise RuntimeError(f"{' '.join(args[:3])} failed (full log: {log_path}):\n{tail}")
 
 
-def dbt_parse(settings: Settings) -> Path:
-    """Write the dbt manifest Cosmos renders the DAG from."""
+def _dbt(settings: Settings, command: str) -> None:
     _run(
-        [_bin("dbt"), "parse", "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
+        [_bin("dbt"), command, "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
         settings,
-        settings.state_dir / "logs" / "dbt_parse.log",
+        settings.state_dir / "logs" / f"dbt_{command}.log",
         cwd=DBT_PROJECT_DIR,
     )
+
+
+def dbt_parse(settings: Settings) -> Path:
+    """Write the dbt manifest Cosmos renders the DAG from."""
+    _dbt(settings, "parse")
     return DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
 def dbt_build(settings: Settings) -> None:
     """A bare ``dbt build`` of the whole project, outside Airflow (for the benchmark)."""
-    _run(
-        [_bin("dbt"), "build", "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
-        settings,
-        settings.state_dir / "logs" / "dbt_build.log",
-        cwd=DBT_PROJECT_DIR,
-    )
+    _dbt(settings, "build")
 
 
 def airflow_db_migrate(settings: Settings) -> None:

@@ -72,11 +72,11 @@ class PeakMemory(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak_bytes = 0
-        self._stop = threading.Event()
+        self._stopped = threading.Event()
 
     def run(self) -> None:
         me = psutil.Process()
-        while not self._stop.wait(0.5):
+        while not self._stopped.wait(0.5):
             total = 0
             for process in [me, *me.children(recursive=True)]:
                 try:
@@ -86,7 +86,7 @@ class PeakMemory(threading.Thread):
             self.peak_bytes = max(self.peak_bytes, total)
 
     def stop(self) -> int:
-        self._stop.set()
+        self._stopped.set()
         self.join()
         return self.peak_bytes // (1024 * 1024)
 

@@ -255,10 +255,10 @@ def main() -> int:
         for name, moment in (("full", full_moment), ("increment", increment_moment)):
             if name == "increment":
                 added = append_next_day(
-                    settings.core_banking_url, settings.crm_db_path, full_moment.date()
+                    settings.core_banking_url, settings.crm_db_path, full_moment
                 )
                 generated_stamp.write_text(json.dumps({**stamp, "next_day": True}))
-                print(f"    added {full_moment.date()} to the sources: {added}")
+                print(f"    added a day after {full_moment.isoformat()} to the sources: {added}")
             with watch.time(name, f"DAG run ({name}), logical date {moment.isoformat()}"):
                 result = runner.run_dag(settings, moment, progress=lambda _line: None)
             if not result.succeeded:

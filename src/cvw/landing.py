@@ -167,7 +167,7 @@ def replace_batch(
         conn.execute(
             "insert into raw_meta.load_batches (batch_id, source_system, table_name, logical_date,"
             " window_start, window_end, rows_read, rows_loaded, rows_quarantined, started_at,"
-            " finished_at) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())",
+            " finished_at) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())",
             (
                 batch.batch_id, *key, window.start, window.end, batch.rows_read,
                 batch.rows_loaded, len(batch.quarantined), started_at,

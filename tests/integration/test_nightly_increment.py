@@ -2,9 +2,9 @@
 
 Two more warehouse databases are built beside the shared run's:
 - ``warehouse_nightly`` the way production gets there: the full build the
-  morning after the as-of day, then one more business day is added to the
-  sources (``cvw.generate.next_day``) and the next night's run lands only
-  that day and publishes again;
+  morning after the as-of day, then the sources gain the 24 hours of activity
+  that follow that run (``cvw.generate.next_day``) and the next night's run
+  lands only those and publishes again;
 - ``warehouse_once``: one build, the second morning, over the same final sources.
 Every published mart must carry the same rows (order-independent checksums of
 every table). The added day is removed from the sources afterwards, so later
@@ -58,17 +58,20 @@ def builds(first_run, test_settings, pg_admin_url) -> Iterator[tuple[Settings, S
     subprocess.run([*CRM_CLI, "start"], check=True)
     try:
         _run(nightly, MOMENT)
-        append_next_day(test_settings.core_banking_url, test_settings.crm_db_path, MOMENT.date())
+        append_next_day(test_settings.core_banking_url, test_settings.crm_db_path, MOMENT)
         _run(nightly, NEXT_MOMENT)
         _run(once, NEXT_MOMENT)
         yield nightly, once
     finally:
         subprocess.run([*CRM_CLI, "stop"], check=False)
         with psycopg.connect(test_settings.core_banking_url) as conn:
-            conn.execute("delete from transactions where posted_at >= %s", (MOMENT.date(),))
-            conn.execute("delete from fee_postings where posted_date >= %s", (MOMENT.date(),))
+            conn.execute("delete from transactions where posted_at >= %s", (MOMENT,))
+            conn.execute("delete from fee_postings where updated_at >= %s", (MOMENT,))
         with sqlite3.connect(test_settings.crm_db_path) as crm:
-            crm.execute("delete from interactions where occurred_at >= ?", (str(MOMENT.date()),))
+            crm.execute(
+                "delete from interactions where occurred_at >= ?",
+                (MOMENT.strftime("%Y-%m-%dT%H:%M:%S+00:00"),),
+            )
             crm.executemany(
                 "update contacts set updated_at = ? where contact_id = ?",
                 [(updated_at, contact_id) for contact_id, updated_at in contacts_updated_at],
@@ -79,7 +82,7 @@ def test_the_second_night_lands_only_the_added_day(builds, test_settings):
     nightly, _ = builds
     added = scalar(
         test_settings.core_banking_url,
-        f"select count(*) from transactions where posted_at >= '{MOMENT.date()}'",
+        f"select count(*) from transactions where posted_at >= '{MOMENT.isoformat()}'",
     )
     landed = scalar(
         nightly.warehouse_url,

@@ -1,22 +1,24 @@
 """One more business day in the simulated source systems, for the nightly increment.
 
-The generator writes the sources as they stand at the as-of month end. A
-nightly run the next morning should find what a real bank's systems would
-hold by then: the new day's transactions and fee postings in core banking,
-and the new day's interactions in the CRM, plus the contacts those touched
-(their ``updated_at`` moves). Month-end tables (balances, loan snapshots) and
-the ERP's monthly exports do not change on an ordinary day.
+The generator writes the sources as they stand at the as-of month end. The
+next nightly run should find what a real bank's systems would hold by then:
+the activity since the previous run's extraction moment, that is the day's
+transactions and fee postings in core banking and the day's interactions in
+the CRM, plus the contacts those touched (their ``updated_at`` moves).
+Month-end tables (balances, loan snapshots) and the ERP's monthly exports do
+not change on an ordinary day.
 
-The new day repeats the last day's activity pattern on accounts that are still
-open, with new keys, so its volume is a realistic nightly increment (about
-1/30 of a month of transactions). The same sources and day always give the
-same rows.
+The new day repeats the last calendar day's activity on accounts that are
+still open, moved forward so that it falls in the 24 hours after ``since``
+(the previous run's extraction moment), with new keys. Its volume is a
+realistic nightly increment (about 1/30 of a month of transactions), and the
+same sources and moment always give the same rows.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -29,15 +31,15 @@ select
         + row_number() over (order by transactions.transaction_id),
     transactions.account_id,
     transactions.customer_id,
-    transactions.posted_at + (%(day)s::date - transactions.posted_at::date) * interval '1 day',
+    transactions.posted_at + %(shift)s,
     transactions.channel,
     transactions.transaction_type,
     transactions.amount
 from transactions
 inner join accounts on transactions.account_id = accounts.account_id
 where
-    transactions.posted_at >= %(last_day)s::date
-    and transactions.posted_at < %(day)s::date
+    transactions.posted_at >= %(last_day)s
+    and transactions.posted_at < %(last_day)s + interval '1 day'
     and accounts.status = 'open'
 """
 
@@ -51,13 +53,17 @@ select
     fee_postings.branch_id,
     fee_postings.fee_category,
     fee_postings.amount,
-    %(day)s::date,
-    fee_postings.updated_at + (%(day)s::date - fee_postings.posted_date) * interval '1 day'
+    cast((fee_postings.updated_at + %(shift)s) at time zone 'UTC' as date),
+    fee_postings.updated_at + %(shift)s
 from fee_postings
 inner join accounts on fee_postings.account_id = accounts.account_id
-where fee_postings.posted_date = %(last_day)s::date and accounts.status = 'open'
+where
+    fee_postings.updated_at >= %(last_day)s
+    and fee_postings.updated_at < %(last_day)s + interval '1 day'
+    and accounts.status = 'open'
 """
 
+# CRM timestamps are ISO-8601 text in UTC ('2026-10-31T23:59:01+00:00').
 NEXT_DAY_INTERACTIONS = """
 insert into interactions
     (interaction_id, contact_id, rm_id, interaction_type, occurred_at,
@@ -68,12 +74,12 @@ select
     contact_id,
     rm_id,
     interaction_type,
-    :day || substr(occurred_at, 11),
+    strftime('%Y-%m-%dT%H:%M:%S+00:00', occurred_at, :shift),
     null,
     null,
-    :day || substr(occurred_at, 11)
+    strftime('%Y-%m-%dT%H:%M:%S+00:00', occurred_at, :shift)
 from interactions
-where substr(occurred_at, 1, 10) = :last_day
+where occurred_at >= :last_day and occurred_at < :last_day_end
 """
 
 TOUCHED_CONTACTS = """
@@ -82,28 +88,37 @@ set updated_at = (
     select max(interactions.occurred_at) from interactions
     where interactions.contact_id = contacts.contact_id
 )
-where contact_id in (
-    select contact_id from interactions where substr(occurred_at, 1, 10) = :day
-)
+where contact_id in (select contact_id from interactions where occurred_at >= :since)
 """
 
 
-def append_next_day(core_banking_url: str, crm_db_path: Path, day: date) -> dict[str, int]:
-    """Add ``day``'s activity, copied from the day before; the rows added per table."""
-    last_day = date.fromordinal(day.toordinal() - 1)
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def append_next_day(core_banking_url: str, crm_db_path: Path, since: datetime) -> dict[str, int]:
+    """Add a day of activity in the 24 hours after ``since``; the rows added per table."""
+    since = since.astimezone(UTC)
+    last_day = datetime.combine(since.date() - timedelta(days=1), datetime.min.time(), UTC)
+    shift = since - last_day
     with psycopg.connect(core_banking_url) as conn:
         already = conn.execute(
-            "select count(*) from transactions where posted_at >= %s::date", (day,)
+            "select count(*) from transactions where posted_at >= %s", (since,)
         ).fetchone()[0]
         if already:
-            raise RuntimeError(f"core banking already holds transactions on or after {day}")
-        days = {"day": day, "last_day": last_day}
-        transactions = conn.execute(NEXT_DAY_TRANSACTIONS, days).rowcount
-        fee_postings = conn.execute(NEXT_DAY_FEE_POSTINGS, days).rowcount
+            raise RuntimeError(f"core banking already holds transactions after {since}")
+        moments = {"shift": shift, "last_day": last_day}
+        transactions = conn.execute(NEXT_DAY_TRANSACTIONS, moments).rowcount
+        fee_postings = conn.execute(NEXT_DAY_FEE_POSTINGS, moments).rowcount
     with sqlite3.connect(crm_db_path) as crm:
-        days = {"day": day.isoformat(), "last_day": last_day.isoformat()}
-        interactions = crm.execute(NEXT_DAY_INTERACTIONS, days).rowcount
-        contacts = crm.execute(TOUCHED_CONTACTS, days).rowcount
+        crm_moments = {
+            "shift": f"+{int(shift.total_seconds())} seconds",
+            "last_day": _iso(last_day),
+            "last_day_end": _iso(last_day + timedelta(days=1)),
+            "since": _iso(since),
+        }
+        interactions = crm.execute(NEXT_DAY_INTERACTIONS, crm_moments).rowcount
+        contacts = crm.execute(TOUCHED_CONTACTS, crm_moments).rowcount
     return {
         "core_banking.transactions": transactions,
         "core_banking.fee_postings": fee_postings,

@@ -16,13 +16,20 @@ import psycopg
 from psycopg import sql
 
 ROW_HASH_SUM = (
-    "select count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint"
-    "::numeric), 0) from {} as t"
+    "select count(*), coalesce(sum(('x' || substr(md5({row}::text), 1, 16))::bit(64)::bigint"
+    "::numeric), 0) from {table} as t"
 )
 
 
-def table_checksums(warehouse_url: str, schema: str = "marts") -> dict[str, str]:
-    """``{table: "<rows>:<hash sum>"}`` for every table and view in ``schema``."""
+def table_checksums(
+    warehouse_url: str, schema: str = "marts", ignore: dict[str, set[str]] | None = None
+) -> dict[str, str]:
+    """``{table: "<rows>:<hash sum>"}`` for every table and view in ``schema``.
+
+    ``ignore`` names columns per table that are left out of the hash (the rows
+    still count), for columns that record how data arrived rather than what it says.
+    """
+    ignore = ignore or {}
     with psycopg.connect(warehouse_url) as conn:
         tables = [
             row[0]
@@ -34,7 +41,19 @@ def table_checksums(warehouse_url: str, schema: str = "marts") -> dict[str, str]
         ]
         checksums = {}
         for table in tables:
-            query = sql.SQL(ROW_HASH_SUM).format(sql.Identifier(schema, table))
+            row = sql.SQL("t")
+            if table in ignore:
+                columns = [
+                    sql.Identifier("t", name)
+                    for (name,) in conn.execute(
+                        "select column_name from information_schema.columns where"
+                        " table_schema = %s and table_name = %s order by ordinal_position",
+                        (schema, table),
+                    )
+                    if name not in ignore[table]
+                ]
+                row = sql.SQL("row({})").format(sql.SQL(", ").join(columns))
+            query = sql.SQL(ROW_HASH_SUM).format(row=row, table=sql.Identifier(schema, table))
             rows, hash_sum = conn.execute(query).fetchone()
             checksums[table] = f"{rows}:{hash_sum}"
     return checksums

@@ -33,6 +33,10 @@ from .conftest import CRM_CLI, MOMENT
 pytestmark = pytest.mark.integration
 
 NEXT_MOMENT = MOMENT + timedelta(days=1)
+# Delivery lineage, not content: the newest logical date of the batches that
+# delivered the matched records differs by construction between one build and
+# two nights (the invoices arrived the first night).
+LINEAGE_COLUMNS = {"customer_match_report": {"logical_date"}}
 
 
 def _fresh_warehouse(test_settings: Settings, admin_url: str, name: str) -> Settings:
@@ -53,8 +57,6 @@ def _run(settings: Settings, moment) -> None:
 def builds(first_run, test_settings, pg_admin_url) -> Iterator[tuple[Settings, Settings]]:
     nightly = _fresh_warehouse(test_settings, pg_admin_url, "warehouse_nightly")
     once = _fresh_warehouse(test_settings, pg_admin_url, "warehouse_once")
-    with sqlite3.connect(test_settings.crm_db_path) as crm:
-        contacts_updated_at = crm.execute("select contact_id, updated_at from contacts").fetchall()
     subprocess.run([*CRM_CLI, "start"], check=True)
     try:
         _run(nightly, MOMENT)
@@ -71,10 +73,6 @@ def builds(first_run, test_settings, pg_admin_url) -> Iterator[tuple[Settings, S
             crm.execute(
                 "delete from interactions where occurred_at >= ?",
                 (MOMENT.strftime("%Y-%m-%dT%H:%M:%S+00:00"),),
-            )
-            crm.executemany(
-                "update contacts set updated_at = ? where contact_id = ?",
-                [(updated_at, contact_id) for contact_id, updated_at in contacts_updated_at],
             )
 
 
@@ -95,8 +93,8 @@ def test_the_second_night_lands_only_the_added_day(builds, test_settings):
 
 def test_full_build_then_increment_publishes_the_same_marts_as_one_full_build(builds):
     nightly, once = builds
-    two_nights = table_checksums(nightly.warehouse_url, "marts")
-    one_build = table_checksums(once.warehouse_url, "marts")
+    two_nights = table_checksums(nightly.warehouse_url, "marts", LINEAGE_COLUMNS)
+    one_build = table_checksums(once.warehouse_url, "marts", LINEAGE_COLUMNS)
     assert len(one_build) >= 30
     assert two_nights.keys() == one_build.keys()
     assert sorted(name for name in one_build if one_build[name] != two_nights[name]) == []

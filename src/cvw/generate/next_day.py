@@ -4,9 +4,9 @@ The generator writes the sources as they stand at the as-of month end. The
 next nightly run should find what a real bank's systems would hold by then:
 the activity since the previous run's extraction moment, that is the day's
 transactions and fee postings in core banking and the day's interactions in
-the CRM, plus the contacts those touched (their ``updated_at`` moves).
-Month-end tables (balances, loan snapshots) and the ERP's monthly exports do
-not change on an ordinary day.
+the CRM. Interactions are records of their own: the contacts they concern
+are not edited. Month-end tables (balances, loan snapshots) and the ERP's
+monthly exports do not change on an ordinary day.
 
 The new day repeats the last calendar day's activity on accounts that are
 still open, moved forward so that it falls in the 24 hours after ``since``
@@ -82,15 +82,6 @@ from interactions
 where occurred_at >= :last_day and occurred_at < :last_day_end
 """
 
-TOUCHED_CONTACTS = """
-update contacts
-set updated_at = (
-    select max(interactions.occurred_at) from interactions
-    where interactions.contact_id = contacts.contact_id
-)
-where contact_id in (select contact_id from interactions where occurred_at >= :since)
-"""
-
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
@@ -115,13 +106,10 @@ def append_next_day(core_banking_url: str, crm_db_path: Path, since: datetime) -
             "shift": f"+{int(shift.total_seconds())} seconds",
             "last_day": _iso(last_day),
             "last_day_end": _iso(last_day + timedelta(days=1)),
-            "since": _iso(since),
         }
         interactions = crm.execute(NEXT_DAY_INTERACTIONS, crm_moments).rowcount
-        contacts = crm.execute(TOUCHED_CONTACTS, crm_moments).rowcount
     return {
         "core_banking.transactions": transactions,
         "core_banking.fee_postings": fee_postings,
         "crm.interactions": interactions,
-        "crm.contacts (updated)": contacts,
     }

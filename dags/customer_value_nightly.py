@@ -137,14 +137,16 @@ def customer_value_nightly():
     )
     # The producer runs one `dbt build` for the whole project and publishes each
     # node's outcome; the per-model tasks only report it. Those with no upstream
-    # in the group wait for the producer to finish instead of sensing while it
-    # runs, so a single-slot executor (`airflow dags test`) can never park a
-    # sensor in front of the build it waits for.
+    # in the group wait for the producer to end, succeeded or failed (a failed
+    # build still reports every node), instead of sensing while it runs, so a
+    # single-slot executor (`airflow dags test`) can never park a sensor in
+    # front of the build it waits for. A producer that never ran (a gate
+    # failed) skips them, so nothing waits for a build that will not come.
     producer = dbt_build.get_child_by_label("dbt_producer_watcher")
     for model_task in list(dbt_build.get_roots()):
         if model_task is not producer:
             producer >> model_task
-            model_task.trigger_rule = TriggerRule.ALL_DONE
+            model_task.trigger_rule = TriggerRule.ONE_DONE
 
     @task
     def validate_marts() -> int:
@@ -171,7 +173,8 @@ def customer_value_nightly():
     raw_checked, sources_fresh = validate_raw_landings(), check_source_freshness()
     landed >> raw_checked
     landed >> sources_fresh
-    [raw_checked, sources_fresh] >> dbt_build >> validate_marts() >> publish()
+    [raw_checked, sources_fresh] >> producer
+    dbt_build >> validate_marts() >> publish()
 
 
 customer_value_nightly()

@@ -133,7 +133,10 @@ def customer_value_nightly():
             should_detach_multiple_parents_tests=True,
         ),
         operator_args={"install_deps": False},
-        default_args={"retries": 0},
+        # No retries: a retried producer would start a second build. The
+        # timeout bounds the build and every reporting task, so a run can
+        # never wait forever on dbt.
+        default_args={"retries": 0, "execution_timeout": pendulum.duration(hours=2)},
     )
     # The producer runs one `dbt build` for the whole project and publishes each
     # node's outcome; the per-model tasks only report it. Those with no upstream

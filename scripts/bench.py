@@ -194,6 +194,11 @@ def markdown(result: dict) -> str:
         f" ({result['extract_rows_per_s'] / result['raw_copy_rows_per_s']:.0%}) |",
         f"| GX gates (both, full build) | {result['gx_s']:.0f} s"
         f" ({result['gx_s'] / result['full_s']:.0%} of full) |",
+        *(
+            f"| matching {system}: {m['records']:,} records | precision {m['precision']:.4f},"
+            f" recall {m['recall']:.4f} |"
+            for system, m in result["matching"].items()
+        ),
         f"| peak memory of the process tree | {result['peak_rss_mb']:,} MB |",
         f"| warehouse database size | {result['db_size_mb']:,} MB |",
     ]
@@ -275,6 +280,9 @@ def main() -> int:
     with watch.time("raw_copy", "Raw COPY of the largest source table"):
         copy_rate = raw_copy_rate(settings.warehouse_url, settings.core_banking_url)
 
+    from cvw.match_quality import score
+
+    matching = score(settings.warehouse_url, settings.truth_dir)
     full = stages["full"]
     with psycopg.connect(settings.warehouse_url) as conn:
         db_size = conn.execute("select pg_database_size(current_database())").fetchone()[0]
@@ -296,6 +304,7 @@ def main() -> int:
         "raw_copy_rows_per_s": round(copy_rate),
         "gx_s": round(full["validate_raw_landings"] + full["validate_marts"], 1),
         "peak_rss_mb": memory.stop(),
+        "matching": matching,
         "db_size_mb": db_size // (1024 * 1024),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),

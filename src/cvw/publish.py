@@ -6,6 +6,10 @@ one transaction renames ``marts`` to ``marts_previous`` and ``marts_build`` to
 set of tables or the new one, never a mix, and a failed run never reaches this
 step, leaving the last good marts in place. ``marts_previous`` is kept for one
 cycle as an instant rollback.
+
+The same transaction promotes the build's dbt snapshots (``snapshots_build``,
+which each build starts as a copy of ``snapshots``), so history recorded by a
+build that never published is discarded with it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from psycopg import sql
 BUILD_SCHEMA = "marts_build"
 PUBLISHED_SCHEMA = "marts"
 PREVIOUS_SCHEMA = "marts_previous"
+SNAPSHOT_BUILD_SCHEMA = "snapshots_build"
+SNAPSHOT_SCHEMA = "snapshots"
 
 PUBLICATIONS_DDL = """
 create schema if not exists warehouse_meta;
@@ -59,6 +65,27 @@ def _row_counts(conn: psycopg.Connection, schema: str) -> dict[str, int]:
     return counts
 
 
+def _lock_out_readers(conn: psycopg.Connection, schema: str) -> None:
+    """Wait for readers of the published tables to finish, and hold new ones until commit.
+
+    Renaming a schema locks no table in it. Without this lock a reader's
+    statement (or transaction) that has opened one published table could open
+    the next one after the swap and join old rows to new ones. Holding every
+    published table exclusively makes a reader see the old set or, once it is
+    granted its lock after the commit and re-resolves the names, the new set.
+    """
+    tables = [
+        sql.Identifier(schema, row[0])
+        for row in conn.execute(
+            "select tablename from pg_tables where schemaname = %s order by tablename", (schema,)
+        )
+    ]
+    if tables:
+        conn.execute(
+            sql.SQL("lock table {} in access exclusive mode").format(sql.SQL(", ").join(tables))
+        )
+
+
 def publish_marts(warehouse_url: str, logical_date: date) -> Publication:
     reader_role = os.environ.get("MARTS_READER_ROLE", "").strip()
     with psycopg.connect(warehouse_url) as conn:
@@ -74,8 +101,12 @@ def publish_marts(warehouse_url: str, logical_date: date) -> Publication:
                 raise RuntimeError(f"nothing to publish: schema {BUILD_SCHEMA} has no tables")
             conn.execute(f"drop schema if exists {PREVIOUS_SCHEMA} cascade")
             if _schema_exists(conn, PUBLISHED_SCHEMA):
+                _lock_out_readers(conn, PUBLISHED_SCHEMA)
                 conn.execute(f"alter schema {PUBLISHED_SCHEMA} rename to {PREVIOUS_SCHEMA}")
             conn.execute(f"alter schema {BUILD_SCHEMA} rename to {PUBLISHED_SCHEMA}")
+            if _schema_exists(conn, SNAPSHOT_BUILD_SCHEMA):
+                conn.execute(f"drop schema if exists {SNAPSHOT_SCHEMA} cascade")
+                conn.execute(f"alter schema {SNAPSHOT_BUILD_SCHEMA} rename to {SNAPSHOT_SCHEMA}")
             if reader_role:
                 role = sql.Identifier(reader_role)
                 conn.execute(sql.SQL("grant usage on schema marts to {}").format(role))

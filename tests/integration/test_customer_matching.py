@@ -8,11 +8,11 @@ those files; the report's control totals are checked against the raw landings.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
 import pytest
 
+from cvw.match_quality import links as _links
+from cvw.match_quality import precision_recall as _precision_recall
+from cvw.match_quality import truth as _truth
 from cvw.runner import DagRunResult
 from tests.integration.frames import frame, scalar
 
@@ -34,35 +34,10 @@ def _require_published(first_run: DagRunResult) -> None:
     assert first_run.succeeded, f"failed tasks: {first_run.failed_tasks()}; {first_run.log_path}"
 
 
-def _precision_recall(links: pd.DataFrame, truth: pd.DataFrame) -> tuple[float, float]:
-    """``links`` and ``truth`` have source_record_id and customer_id (None/'' when none)."""
-    scored = truth.merge(
-        links, on="source_record_id", how="outer", suffixes=("_true", "_made"), indicator=True
-    )
-    assert (scored["_merge"] == "both").all(), "links and truth list different records"
-    made = scored["customer_id_made"].fillna("") != ""
-    belongs = scored["customer_id_true"].fillna("") != ""
-    correct = made & (scored["customer_id_made"] == scored["customer_id_true"])
-    return correct.sum() / made.sum(), correct.sum() / belongs.sum()
-
-
-def _truth(truth_dir: Path, file_name: str, key: str) -> pd.DataFrame:
-    truth = pd.read_csv(truth_dir / file_name, dtype=str, keep_default_na=False)
-    return truth.rename(columns={key: "source_record_id"})
-
-
-def _links(url: str, source_system: str) -> pd.DataFrame:
-    return frame(
-        url,
-        "select source_record_id, customer_id, match_rule, is_conflict "
-        f"from marts.customer_source_links where source_system = '{source_system}'",
-    )
-
-
 def test_crm_contacts_link_to_their_true_customers(first_run, test_settings):
     _require_published(first_run)
     links = _links(test_settings.warehouse_url, "crm")
-    truth = _truth(test_settings.truth_dir, "contact_links.csv", "contact_id")
+    truth = _truth(test_settings.truth_dir, "crm")
     precision, recall = _precision_recall(links, truth)
     print(f"crm contacts: precision {precision:.4f}, recall {recall:.4f}")
     assert precision >= CRM_MIN_PRECISION
@@ -81,7 +56,7 @@ def test_crm_contacts_link_to_their_true_customers(first_run, test_settings):
 def test_billing_accounts_link_to_their_true_customers(first_run, test_settings):
     _require_published(first_run)
     links = _links(test_settings.warehouse_url, "erp")
-    truth = _truth(test_settings.truth_dir, "billing_links.csv", "billing_account_id")
+    truth = _truth(test_settings.truth_dir, "erp")
     assert len(truth) > 0
     precision, recall = _precision_recall(links, truth)
     print(f"erp billing accounts: precision {precision:.4f}, recall {recall:.4f}")

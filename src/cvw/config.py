@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_Number = TypeVar("_Number", int, float)
 
 
 def _env(name: str, default: str) -> str:
@@ -36,6 +38,12 @@ class Settings:
     customers: int
     months: int
     as_of: str
+    # Bounds on every CRM API call, so a misbehaving API fails the extract instead
+    # of holding it forever (README, "Configuration").
+    crm_request_deadline_s: float
+    crm_max_pages: int
+    crm_max_empty_pages: int
+    crm_max_retry_after_s: float
 
     @property
     def embedded(self) -> bool:
@@ -73,7 +81,30 @@ def load_settings() -> Settings:
         customers=int(_env("CVW_CUSTOMERS", "1000")),
         months=int(_env("CVW_MONTHS", "13")),
         as_of=_env("CVW_AS_OF", "2026-10-31"),
+        # A 500-record page takes well under a second; two minutes only trips on a
+        # stalled or trickling response.
+        crm_request_deadline_s=_positive("CVW_CRM_REQUEST_DEADLINE_S", "120", float),
+        # 20,000 pages of 500 records is ten million changes to one table in one
+        # night, far beyond a bank's CRM; more means the API is paging in circles.
+        crm_max_pages=_positive("CVW_CRM_MAX_PAGES", "20000", int),
+        # A keyset page is empty only at the end; a run of empty pages that still
+        # point to a next one is an API that never finishes.
+        crm_max_empty_pages=_positive("CVW_CRM_MAX_EMPTY_PAGES", "20", int),
+        # Waiting out a short rate limit beats failing the night; a longer one is
+        # a maintenance window the run should report, not sleep through.
+        crm_max_retry_after_s=_positive("CVW_CRM_MAX_RETRY_AFTER_S", "120", float),
     )
+
+
+def _positive(name: str, default: str, kind: type[_Number]) -> _Number:
+    raw = _env(name, default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or value <= 0:
+        raise ValueError(f"{name} must be a positive {kind.__name__}, got {raw!r}")
+    return value
 
 
 def sibling_database_url(url: str, database: str) -> str:

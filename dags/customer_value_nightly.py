@@ -117,13 +117,15 @@ def customer_value_nightly():
     @task(execution_timeout=GATE_TIMEOUT)
     def validate_raw_landings() -> int:
         from cvw.pipeline import WAREHOUSE_CONN_ID, postgres_url, record_quality_check
+        from cvw.task_failures import gate_failures_not_retried
         from expectations import raise_for_failures, validate_raw_landings
 
         url, logical_date = postgres_url(WAREHOUSE_CONN_ID), _moment().logical_date
         report = validate_raw_landings(url, logical_date)
         record_quality_check(url, logical_date, "raw_landings", report)
         print(report.summary())
-        raise_for_failures(report)
+        with gate_failures_not_retried():
+            raise_for_failures(report)
         return report.evaluated
 
     @task(execution_timeout=FRESHNESS_TIMEOUT)
@@ -175,13 +177,15 @@ def customer_value_nightly():
     def validate_marts() -> int:
         from cvw.pipeline import WAREHOUSE_CONN_ID, postgres_url, record_quality_check
         from cvw.publish import BUILD_SCHEMA
+        from cvw.task_failures import gate_failures_not_retried
         from expectations import raise_for_failures, validate_marts
 
         url = postgres_url(WAREHOUSE_CONN_ID)
         report = validate_marts(url, schema=BUILD_SCHEMA)
         record_quality_check(url, _moment().logical_date, "marts", report)
         print(report.summary())
-        raise_for_failures(report)
+        with gate_failures_not_retried():
+            raise_for_failures(report)
         return report.evaluated
 
     @task(outlets=[PUBLISHED_MARTS], execution_timeout=PUBLISH_TIMEOUT)

@@ -27,6 +27,8 @@ from cosmos import (
 )
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
+from cvw.config import load_settings
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
 # Every task and the run itself have a time limit, so a stuck source, lock or
@@ -138,7 +140,8 @@ def customer_value_nightly():
         group_id="dbt_build",
         project_config=ProjectConfig(
             dbt_project_path=DBT_PROJECT_DIR,
-            manifest_path=DBT_PROJECT_DIR / "target" / "manifest.json",
+            # Written by `dbt parse` under this installation's state directory.
+            manifest_path=load_settings().dbt_target_path / "manifest.json",
         ),
         profile_config=ProfileConfig(
             profile_name="customer_value",

@@ -58,6 +58,43 @@ class Settings:
     def airflow_home(self) -> Path:
         return self.state_dir / "airflow"
 
+    # Every runtime file lives under the state directory: two users of one machine,
+    # or the demo and the tests, each have their own and never write into the
+    # other's (a folder one user creates under the shared temp dir is read-only to
+    # the next, and a shared dbt target would mix two projects' manifests).
+    @property
+    def dbt_target_path(self) -> Path:
+        """Where this project's own dbt commands write the manifest Cosmos renders from."""
+        return self.state_dir / "dbt" / "target"
+
+    @property
+    def dbt_log_path(self) -> Path:
+        return self.state_dir / "dbt" / "logs"
+
+    @property
+    def cosmos_cache_dir(self) -> Path:
+        return self.state_dir / "cosmos"
+
+    @property
+    def temp_dir(self) -> Path:
+        """The temp dir of Airflow processes: Cosmos' project copies, dbt scratch targets."""
+        return self.state_dir / "tmp"
+
+    @property
+    def airflow_log_dir(self) -> Path:
+        return self.airflow_home / "logs"
+
+    def runtime_dirs(self) -> list[Path]:
+        """The folders the tools expect to exist (an absent TMPDIR is silently ignored)."""
+        return [
+            self.airflow_home,
+            self.airflow_log_dir,
+            self.dbt_target_path,
+            self.dbt_log_path,
+            self.cosmos_cache_dir,
+            self.temp_dir,
+        ]
+
 
 def load_settings() -> Settings:
     state_dir = Path(_env("CVW_STATE_DIR", str(PROJECT_ROOT / ".state"))).resolve()
@@ -129,7 +166,16 @@ def airflow_env(settings: Settings) -> dict[str, str]:
     """Environment for Airflow processes: connections, home, and quiet defaults."""
     crm = urlsplit(settings.crm_api_url)
     return {
+        # The DAG file reads the state directory to find the dbt manifest.
+        "CVW_STATE_DIR": str(settings.state_dir),
         "AIRFLOW_HOME": str(settings.airflow_home),
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(settings.airflow_log_dir),
+        "AIRFLOW__COSMOS__CACHE_DIR": str(settings.cosmos_cache_dir),
+        # Cosmos runs dbt in a copy of the project under the temp dir and reads its
+        # artifacts from that copy's target/, so DBT_TARGET_PATH must stay unset here;
+        # moving the temp dir keeps those copies under the state directory instead.
+        "TMPDIR": str(settings.temp_dir),
+        "DBT_LOG_PATH": str(settings.dbt_log_path),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": "4",
@@ -148,5 +194,8 @@ if __name__ == "__main__":
     # `eval "$(python -m cvw.config)"` prepares a shell for airflow and dbt commands.
     import shlex
 
-    for name, value in airflow_env(load_settings()).items():
+    settings = load_settings()
+    for folder in settings.runtime_dirs():
+        folder.mkdir(parents=True, exist_ok=True)
+    for name, value in airflow_env(settings).items():
         print(f"export {name}={shlex.quote(value)}")

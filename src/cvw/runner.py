@@ -29,7 +29,24 @@ def _bin(name: str) -> str:
 
 
 def tool_env(settings: Settings) -> dict[str, str]:
+    for folder in settings.runtime_dirs():
+        folder.mkdir(parents=True, exist_ok=True)
     return {**os.environ, **airflow_env(settings)}
+
+
+def dbt_args(settings: Settings, command: str) -> list[str]:
+    """A dbt command line for this project that writes only under the state directory."""
+    return [
+        _bin("dbt"),
+        command,
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(settings.dbt_target_path),
+        "--log-path",
+        str(settings.dbt_log_path),
+        "--quiet",
+    ]
 
 
 def _run(args: list[str], settings: Settings, log_path: Path, cwd: Path = PROJECT_ROOT) -> None:
@@ -45,7 +62,7 @@ def _run(args: list[str], settings: Settings, log_path: Path, cwd: Path = PROJEC
 
 def _dbt(settings: Settings, command: str) -> None:
     _run(
-        [_bin("dbt"), command, "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
+        dbt_args(settings, command),
         settings,
         settings.state_dir / "logs" / f"dbt_{command}.log",
         cwd=DBT_PROJECT_DIR,
@@ -55,7 +72,7 @@ def _dbt(settings: Settings, command: str) -> None:
 def dbt_parse(settings: Settings) -> Path:
     """Write the dbt manifest Cosmos renders the DAG from."""
     _dbt(settings, "parse")
-    return DBT_PROJECT_DIR / "target" / "manifest.json"
+    return settings.dbt_target_path / "manifest.json"
 
 
 def dbt_build(settings: Settings) -> None:

@@ -44,6 +44,8 @@ class Settings:
     crm_max_pages: int
     crm_max_empty_pages: int
     crm_max_retry_after_s: float
+    # Where this project's own dbt commands write the manifest Cosmos renders from.
+    dbt_target_path: Path
 
     @property
     def embedded(self) -> bool:
@@ -62,11 +64,6 @@ class Settings:
     # or the demo and the tests, each have their own and never write into the
     # other's (a folder one user creates under the shared temp dir is read-only to
     # the next, and a shared dbt target would mix two projects' manifests).
-    @property
-    def dbt_target_path(self) -> Path:
-        """Where this project's own dbt commands write the manifest Cosmos renders from."""
-        return self.state_dir / "dbt" / "target"
-
     @property
     def dbt_log_path(self) -> Path:
         return self.state_dir / "dbt" / "logs"
@@ -130,6 +127,8 @@ def load_settings() -> Settings:
         # Waiting out a short rate limit beats failing the night; a longer one is
         # a maintenance window the run should report, not sleep through.
         crm_max_retry_after_s=_positive("CVW_CRM_MAX_RETRY_AFTER_S", "120", float),
+        # An image that ships a parsed manifest points this at it.
+        dbt_target_path=Path(_env("CVW_DBT_TARGET_PATH", str(state_dir / "dbt" / "target"))),
     )
 
 

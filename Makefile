@@ -59,7 +59,7 @@ UI_PID := .state/airflow_standalone.pid
 ui: db-start ## Start the Airflow UI (airflow standalone) on http://localhost:8080 for the demo's DAG
 	@$(BIN)/python scripts/crm_api.py start
 	@eval "$$($(BIN)/python -m cvw.config)" && export PATH="$(CURDIR)/$(BIN):$$PATH" && \
-		cd dbt_project && dbt parse --quiet --profiles-dir . && cd .. && \
+		$(BIN)/python -c 'from cvw import config, runner; runner.dbt_parse(config.load_settings())' && \
 		{ setsid airflow standalone > .state/airflow_standalone.log 2>&1 & echo $$! > $(UI_PID); }
 	@echo "Airflow UI starting on http://localhost:8080 (about 20 s); user admin, password in"
 	@echo ".state/airflow/simple_auth_manager_passwords.json.generated; log .state/airflow_standalone.log"

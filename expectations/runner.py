@@ -110,6 +110,10 @@ def run_checks(warehouse_url: str, name: str, checks: Sequence[Check]) -> Valida
         for check in aggregates:
             try:
                 row |= check.measure(conn)
+            except psycopg.OperationalError:
+                # A lost connection, a lock or statement timeout says nothing about the
+                # data: it fails the task as an error that a retry may clear.
+                raise
             except psycopg.Error as exc:
                 errors[check.name] = f"error: {_first_line(exc)}"
         measured = [check for check in aggregates if check.name not in errors]

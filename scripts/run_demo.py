@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from cvw import embedded_pg, runner
 from cvw.config import PROJECT_ROOT, load_settings
-from cvw.summary import render
+from cvw.summary import render, render_failed_run
 
 
 def step(message: str) -> float:
@@ -65,16 +65,16 @@ def main() -> int:
         done(started)
     finally:
         subprocess.run([*crm, "stop"], check=False)
-    dbt_tasks = sum(1 for task in result.task_states if task.startswith("dbt_build."))
     print()
-    print(render(settings.warehouse_url, logical_moment.date(), manifest, dbt_tasks))
     if not result.succeeded:
-        print(
-            f"error: the DAG run ended {result.state}; failed tasks: "
-            f"{', '.join(result.failed_tasks())}; log: {result.log_path}",
-            file=sys.stderr,
+        # The closing report reads tables a failed run may never have created.
+        failure = render_failed_run(
+            result.state, result.task_states, result.task_errors(), result.log_path
         )
+        print(f"error: {failure}", file=sys.stderr)
         return 1
+    dbt_tasks = sum(1 for task in result.task_states if task.startswith("dbt_build."))
+    print(render(settings.warehouse_url, logical_moment.date(), manifest, dbt_tasks))
     kept = "; the embedded PostgreSQL keeps running (make stop)" if settings.embedded else ""
     print(f"Demo finished in {time.monotonic() - total:.0f} s{kept}.")
     print(f"WAREHOUSE_URL={settings.warehouse_url}")

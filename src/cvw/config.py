@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_Number = TypeVar("_Number", int, float)
 
 
 def _env(name: str, default: str) -> str:
@@ -36,6 +38,14 @@ class Settings:
     customers: int
     months: int
     as_of: str
+    # Bounds on every CRM API call, so a misbehaving API fails the extract instead
+    # of holding it forever (README, "Configuration").
+    crm_request_deadline_s: float
+    crm_max_pages: int
+    crm_max_empty_pages: int
+    crm_max_retry_after_s: float
+    # Where this project's own dbt commands write the manifest Cosmos renders from.
+    dbt_target_path: Path
 
     @property
     def embedded(self) -> bool:
@@ -49,6 +59,38 @@ class Settings:
     @property
     def airflow_home(self) -> Path:
         return self.state_dir / "airflow"
+
+    # Every runtime file lives under the state directory: two users of one machine,
+    # or the demo and the tests, each have their own and never write into the
+    # other's (a folder one user creates under the shared temp dir is read-only to
+    # the next, and a shared dbt target would mix two projects' manifests).
+    @property
+    def dbt_log_path(self) -> Path:
+        return self.state_dir / "dbt" / "logs"
+
+    @property
+    def cosmos_cache_dir(self) -> Path:
+        return self.state_dir / "cosmos"
+
+    @property
+    def temp_dir(self) -> Path:
+        """The temp dir of Airflow processes: Cosmos' project copies, dbt scratch targets."""
+        return self.state_dir / "tmp"
+
+    @property
+    def airflow_log_dir(self) -> Path:
+        return self.airflow_home / "logs"
+
+    def runtime_dirs(self) -> list[Path]:
+        """The folders the tools expect to exist (an absent TMPDIR is silently ignored)."""
+        return [
+            self.airflow_home,
+            self.airflow_log_dir,
+            self.dbt_target_path,
+            self.dbt_log_path,
+            self.cosmos_cache_dir,
+            self.temp_dir,
+        ]
 
 
 def load_settings() -> Settings:
@@ -73,7 +115,32 @@ def load_settings() -> Settings:
         customers=int(_env("CVW_CUSTOMERS", "1000")),
         months=int(_env("CVW_MONTHS", "13")),
         as_of=_env("CVW_AS_OF", "2026-10-31"),
+        # A 500-record page takes well under a second; two minutes only trips on a
+        # stalled or trickling response.
+        crm_request_deadline_s=_positive("CVW_CRM_REQUEST_DEADLINE_S", "120", float),
+        # 20,000 pages of 500 records is ten million changes to one table in one
+        # night, far beyond a bank's CRM; more means the API is paging in circles.
+        crm_max_pages=_positive("CVW_CRM_MAX_PAGES", "20000", int),
+        # A keyset page is empty only at the end; a run of empty pages that still
+        # point to a next one is an API that never finishes.
+        crm_max_empty_pages=_positive("CVW_CRM_MAX_EMPTY_PAGES", "20", int),
+        # Waiting out a short rate limit beats failing the night; a longer one is
+        # a maintenance window the run should report, not sleep through.
+        crm_max_retry_after_s=_positive("CVW_CRM_MAX_RETRY_AFTER_S", "120", float),
+        # An image that ships a parsed manifest points this at it.
+        dbt_target_path=Path(_env("CVW_DBT_TARGET_PATH", str(state_dir / "dbt" / "target"))),
     )
+
+
+def _positive(name: str, default: str, kind: type[_Number]) -> _Number:
+    raw = _env(name, default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or value <= 0:
+        raise ValueError(f"{name} must be a positive {kind.__name__}, got {raw!r}")
+    return value
 
 
 def sibling_database_url(url: str, database: str) -> str:
@@ -98,7 +165,16 @@ def airflow_env(settings: Settings) -> dict[str, str]:
     """Environment for Airflow processes: connections, home, and quiet defaults."""
     crm = urlsplit(settings.crm_api_url)
     return {
+        # The DAG file reads the state directory to find the dbt manifest.
+        "CVW_STATE_DIR": str(settings.state_dir),
         "AIRFLOW_HOME": str(settings.airflow_home),
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(settings.airflow_log_dir),
+        "AIRFLOW__COSMOS__CACHE_DIR": str(settings.cosmos_cache_dir),
+        # Cosmos runs dbt in a copy of the project under the temp dir and reads its
+        # artifacts from that copy's target/, so DBT_TARGET_PATH must stay unset here;
+        # moving the temp dir keeps those copies under the state directory instead.
+        "TMPDIR": str(settings.temp_dir),
+        "DBT_LOG_PATH": str(settings.dbt_log_path),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": "4",
@@ -117,5 +193,8 @@ if __name__ == "__main__":
     # `eval "$(python -m cvw.config)"` prepares a shell for airflow and dbt commands.
     import shlex
 
-    for name, value in airflow_env(load_settings()).items():
+    settings = load_settings()
+    for folder in settings.runtime_dirs():
+        folder.mkdir(parents=True, exist_ok=True)
+    for name, value in airflow_env(settings).items():
         print(f"export {name}={shlex.quote(value)}")

@@ -8,12 +8,13 @@ metadata database, not guessed from the console output.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +30,24 @@ def _bin(name: str) -> str:
 
 
 def tool_env(settings: Settings) -> dict[str, str]:
+    for folder in settings.runtime_dirs():
+        folder.mkdir(parents=True, exist_ok=True)
     return {**os.environ, **airflow_env(settings)}
+
+
+def dbt_args(settings: Settings, command: str) -> list[str]:
+    """A dbt command line for this project that writes only under the state directory."""
+    return [
+        _bin("dbt"),
+        command,
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(settings.dbt_target_path),
+        "--log-path",
+        str(settings.dbt_log_path),
+        "--quiet",
+    ]
 
 
 def _run(args: list[str], settings: Settings, log_path: Path, cwd: Path = PROJECT_ROOT) -> None:
@@ -45,7 +63,7 @@ def _run(args: list[str], settings: Settings, log_path: Path, cwd: Path = PROJEC
 
 def _dbt(settings: Settings, command: str) -> None:
     _run(
-        [_bin("dbt"), command, "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
+        dbt_args(settings, command),
         settings,
         settings.state_dir / "logs" / f"dbt_{command}.log",
         cwd=DBT_PROJECT_DIR,
@@ -55,7 +73,7 @@ def _dbt(settings: Settings, command: str) -> None:
 def dbt_parse(settings: Settings) -> Path:
     """Write the dbt manifest Cosmos renders the DAG from."""
     _dbt(settings, "parse")
-    return DBT_PROJECT_DIR / "target" / "manifest.json"
+    return settings.dbt_target_path / "manifest.json"
 
 
 def dbt_build(settings: Settings) -> None:
@@ -84,6 +102,54 @@ class DagRunResult:
 
     def failed_tasks(self) -> list[str]:
         return sorted(task for task, state in self.task_states.items() if state != "success")
+
+    def task_errors(self) -> dict[str, TaskError]:
+        """Each task's last logged exception, read from the run's console log."""
+        if not self.log_path.is_file():
+            return {}
+        with self.log_path.open(errors="replace") as log:
+            return parse_task_errors(log)
+
+
+@dataclass(frozen=True)
+class TaskError:
+    """The first line of the exception that ended a task's last attempt, and where it is."""
+
+    message: str
+    line_number: int
+
+
+_TASK_STARTED = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
+_LOG_RECORD = re.compile(r"^\d{4}-\d\d-\d\dT")
+
+
+def parse_task_errors(lines: Iterable[str]) -> dict[str, TaskError]:
+    """The last exception per task in ``airflow dags test`` output.
+
+    Tasks run one at a time there: each starts with a ``[DAG TEST] starting task_id=``
+    record, and a failure is logged as a Python traceback whose first unindented line
+    is the exception. A chained exception (``raise ... from``) logs several tracebacks;
+    the last one is what failed the task, and the last attempt of a retried task wins.
+    """
+    errors: dict[str, TaskError] = {}
+    task_id: str | None = None
+    in_traceback = False
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\n")
+        started = _TASK_STARTED.search(line)
+        if started:
+            task_id, in_traceback = started.group(1), False
+            errors.pop(task_id, None)
+        elif line.startswith("Traceback (most recent call last):"):
+            in_traceback = True
+        elif in_traceback and line and not line[0].isspace():
+            in_traceback = False
+            if task_id is not None and not _LOG_RECORD.match(line):
+                name, colon, message = line.partition(": ")
+                # `airflow.sdk.exceptions.AirflowFailException` reads better as its last part.
+                short = name.rsplit(".", 1)[-1] if " " not in name else name
+                errors[task_id] = TaskError(f"{short}{colon}{message}", number)
+    return errors
 
 
 def run_dag(

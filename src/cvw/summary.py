@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
 import psycopg
+
+from cvw.runner import TaskError
 
 
 def dbt_node_counts(manifest_path: Path) -> dict[str, int]:
@@ -88,4 +92,35 @@ def render(warehouse_url: str, logical_date: date, manifest_path: Path, dbt_task
         for table, rows in sorted(table_counts.items()):
             lines.append(f"  {f'marts.{table}':<44} {rows:>10,} rows")
         lines.extend(headlines)
+    return "\n".join(lines)
+
+
+def render_failed_run(
+    state: str, task_states: Mapping[str, str], errors: Mapping[str, TaskError], log_path: Path
+) -> str:
+    """What went wrong in a failed run: each failed task, its error and where to read more.
+
+    Written for the terminal, not for a parser: one block per failed task with the
+    first line of its error and the log position, then a count of the tasks that
+    never ran because of it.
+    """
+    failed = sorted(task for task, task_state in task_states.items() if task_state == "failed")
+    if not task_states:
+        return f"The DAG run ended {state} with no task recorded; log: {log_path}"
+    lines = [f"The DAG run ended {state}: {len(failed)} failed task{'s' * (len(failed) != 1)}"]
+    for task in failed:
+        error = errors.get(task)
+        lines.append(f"  {task}")
+        if error is None:
+            lines.append("    error: none logged (killed, timed out, or never started)")
+            lines.append(f"    log:   {log_path}")
+        else:
+            lines.append(f"    error: {error.message}")
+            lines.append(f"    log:   {log_path}, line {error.line_number}")
+    others = Counter(
+        task_state for task_state in task_states.values() if task_state not in ("success", "failed")
+    )
+    if others:
+        counts = ", ".join(f"{count} {name}" for name, count in sorted(others.items()))
+        lines.append(f"Not run or not finished: {counts}")
     return "\n".join(lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -81,3 +82,16 @@ def test_one_dbt_build_runs_before_every_per_model_task(dag_bag):
     for task in reporting:
         ancestors = {t.task_id for t in task.get_flat_relatives(upstream=True)}
         assert producer in ancestors, task.task_id
+
+
+def test_every_task_and_the_run_have_a_time_limit(dag_bag):
+    """Nothing may wait forever: each task has an execution timeout, the run a run timeout."""
+    for dag in dag_bag.dags.values():
+        assert dag.dagrun_timeout is not None, f"{dag.dag_id} has no dagrun_timeout"
+        longest_task = timedelta(0)
+        for task in dag.tasks:
+            assert task.execution_timeout is not None, f"{task.task_id} has no execution_timeout"
+            assert task.execution_timeout > timedelta(0), task.task_id
+            longest_task = max(longest_task, task.execution_timeout)
+        # A run limit below one task's own limit would make that limit meaningless.
+        assert dag.dagrun_timeout >= longest_task

@@ -18,6 +18,7 @@ import pytest
 
 from cvw import runner
 from cvw.catalog import tables_of
+from cvw.summary import render_failed_run
 from tests.integration.frames import frame, scalar
 
 from .conftest import CRM_CLI, MOMENT, PARAMS
@@ -194,6 +195,18 @@ def test_failed_expectation_blocks_publish_and_keeps_previous_marts(first_run, t
         " order by checked_at desc limit 1",
     )
     assert any("probability_of_default" in failure for failure in failures)
+    # A failed gate is not retried: one attempt, and the summary names it and its error.
+    with sqlite3.connect(test_settings.airflow_home / "airflow.db") as conn:
+        (attempts,) = conn.execute(
+            "select try_number from task_instance where task_id = 'validate_raw_landings'"
+            " order by start_date desc limit 1"
+        ).fetchone()
+    assert attempts == 1
+    gate_error = rerun.task_errors()["validate_raw_landings"]
+    assert gate_error.message.startswith("AirflowFailException: ")
+    assert "probability_of_default" in gate_error.message
+    summary = render_failed_run(rerun.state, rerun.task_states, rerun.task_errors(), rerun.log_path)
+    assert f"  validate_raw_landings\n    error: {gate_error.message}\n" in summary
 
 
 def test_rerun_of_the_same_date_republishes_the_same_numbers(first_run, test_settings):

@@ -45,3 +45,12 @@ def test_the_image_installs_the_same_lock_file():
     assert (
         "apache-airflow==3.3.2" in (PROJECT_ROOT / "requirements" / "requirements.lock").read_text()
     )
+
+
+def test_the_dag_reads_the_manifest_the_image_parsed():
+    dockerfile = (PROJECT_ROOT / "docker" / "Dockerfile").read_text()
+    # The image runs `dbt parse` in /opt/cvw/dbt_project without a target path: target/.
+    assert "WORKDIR /opt/cvw" in dockerfile and "cd dbt_project &&" in dockerfile
+    assert "--target-path" not in dockerfile
+    environment = _environment("airflow-scheduler")
+    assert environment["CVW_DBT_TARGET_PATH"] == "/opt/cvw/dbt_project/target"

@@ -502,6 +502,22 @@ def test_a_check_whose_query_fails_fails_each_expectation(scratch_database: str)
     ]
 
 
+def test_a_lost_or_timed_out_connection_is_an_error_not_a_failed_gate(
+    scratch_database: str,
+) -> None:
+    """Infrastructure trouble must raise (and be retried), not fail the data's gate."""
+    from great_expectations import expectations as gxe
+
+    # Every statement on the gate's connection is cancelled after 50 ms.
+    timed_out = f"{scratch_database}?options=-c%20statement_timeout%3D50"
+    check = Check(
+        "slow", "select pg_sleep(5) as a", [gxe.ExpectColumnValuesToNotBeNull(column="a")]
+    )
+
+    with pytest.raises(psycopg.errors.QueryCanceled):
+        run_checks(timed_out, "slow", [check])
+
+
 def test_partial_expectations_are_refused() -> None:
     from great_expectations import expectations as gxe
 

@@ -1,0 +1,97 @@
+"""Every file the tools write at run time lands under the state directory."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cvw import runner
+from cvw.config import PROJECT_ROOT, Settings, airflow_env, load_settings
+
+PATH_VARIABLES = (
+    "AIRFLOW_HOME",
+    "AIRFLOW__LOGGING__BASE_LOG_FOLDER",
+    "AIRFLOW__COSMOS__CACHE_DIR",
+    "TMPDIR",
+    "DBT_LOG_PATH",
+)
+
+
+def _settings(monkeypatch: pytest.MonkeyPatch, state_dir: Path) -> Settings:
+    monkeypatch.setenv("CVW_STATE_DIR", str(state_dir))
+    return load_settings()
+
+
+def test_airflow_env_puts_every_runtime_path_under_the_state_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    state_dir = tmp_path / "alice"
+    env = airflow_env(_settings(monkeypatch, state_dir))
+
+    assert env["CVW_STATE_DIR"] == str(state_dir)
+    assert env["AIRFLOW_HOME"] == str(state_dir / "airflow")
+    assert env["AIRFLOW__LOGGING__BASE_LOG_FOLDER"] == str(state_dir / "airflow" / "logs")
+    assert env["AIRFLOW__COSMOS__CACHE_DIR"] == str(state_dir / "cosmos")
+    assert env["TMPDIR"] == str(state_dir / "tmp")
+    assert env["DBT_LOG_PATH"] == str(state_dir / "dbt" / "logs")
+    # Cosmos reads run results from its project copy's own target/: no global override.
+    assert "DBT_TARGET_PATH" not in env
+
+
+def test_two_state_dirs_share_no_runtime_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    alice = airflow_env(_settings(monkeypatch, tmp_path / "alice"))
+    bob = airflow_env(_settings(monkeypatch, tmp_path / "bob"))
+
+    for name in PATH_VARIABLES:
+        assert not Path(alice[name]).is_relative_to(tmp_path / "bob"), name
+        assert not Path(bob[name]).is_relative_to(tmp_path / "alice"), name
+
+
+def test_dbt_commands_write_target_and_logs_under_the_state_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    state_dir = tmp_path / "alice"
+    args = runner.dbt_args(_settings(monkeypatch, state_dir), "parse")
+
+    assert args[1] == "parse"
+    assert args[args.index("--target-path") + 1] == str(state_dir / "dbt" / "target")
+    assert args[args.index("--log-path") + 1] == str(state_dir / "dbt" / "logs")
+
+
+def test_airflow_cosmos_and_tempfile_see_the_state_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The variable names are the ones the installed tools read, in a fresh process."""
+    state_dir = tmp_path / "alice"
+    env = runner.tool_env(_settings(monkeypatch, state_dir))
+    probe = (
+        "import json, tempfile\n"
+        "from airflow.configuration import conf\n"
+        "import cosmos.settings\n"
+        "print(json.dumps({'temp': tempfile.gettempdir(),"
+        " 'cosmos_cache': str(cosmos.settings.cache_dir),"
+        " 'airflow_logs': conf.get('logging', 'base_log_folder')}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert seen == {
+        "temp": str(state_dir / "tmp"),
+        "cosmos_cache": str(state_dir / "cosmos"),
+        "airflow_logs": str(state_dir / "airflow" / "logs"),
+    }

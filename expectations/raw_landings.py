@@ -14,8 +14,11 @@ relationships are tested by dbt.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -42,43 +45,74 @@ AT_LEAST_ZERO = Bounds(min_value=0)
 ABOVE_ZERO = Bounds(min_value=0, strict_min=True)
 CUSTOMER_RATE = Bounds(min_value=0, max_value=0.30)
 SHARE = Bounds(min_value=0, max_value=1)
-CREDIT_RATINGS = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
 PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
-VALUE_SETS: dict[str, dict[str, tuple[str, ...]]] = {
+SEEDS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """Where a coded column's accepted codes are kept: a dbt seed file and its column.
+
+    The same seed backs the staging tests, so dbt and this gate accept the same codes.
+    ``code_list`` picks one list of ``accepted_codes.csv``.
+    """
+
+    seed: str
+    column: str = "code"
+    code_list: str | None = None
+
+    def codes(self) -> tuple[str, ...]:
+        with (SEEDS_DIR / self.seed).open(newline="", encoding="utf-8") as handle:
+            return tuple(
+                row[self.column]
+                for row in csv.DictReader(handle)
+                if self.code_list is None or row["code_list"] == self.code_list
+            )
+
+
+def accepted(code_list: str) -> CodeList:
+    return CodeList("accepted_codes.csv", code_list=code_list)
+
+
+CODED_COLUMNS: dict[str, dict[str, CodeList]] = {
     "raw_core_banking.customers": {
-        "customer_type": ("retail", "corporate"),
-        "segment": ("mass", "affluent", "private", "sme", "mid_market", "large"),
-        "status": ("active", "dormant", "closed"),
-        "credit_rating": CREDIT_RATINGS,
+        "customer_type": accepted("customer_type"),
+        "segment": accepted("customer_segment"),
+        "status": accepted("customer_status"),
+        "credit_rating": accepted("credit_rating"),
     },
-    "raw_core_banking.products": {
-        "product_family": ("current_deposit", "term_deposit", "loan", "card", "wealth"),
+    "raw_core_banking.products": {"product_family": accepted("product_family")},
+    "raw_core_banking.accounts": {
+        "status": accepted("account_status"),
+        "currency": accepted("currency"),
     },
-    "raw_core_banking.accounts": {"status": ("open", "closed")},
     "raw_core_banking.transactions": {
-        "channel": ("branch", "atm", "online", "mobile"),
-        "transaction_type": ("deposit", "withdrawal", "transfer", "payment"),
+        "channel": accepted("transaction_channel"),
+        "transaction_type": accepted("transaction_type"),
     },
+    "raw_core_banking.loans": {"risk_rating": accepted("credit_rating")},
     "raw_core_banking.fee_postings": {
-        "fee_category": (
-            "settlement",
-            "wealth_management",
-            "agency_insurance",
-            "cards",
-            "e_banking",
-            "international",
-            "investment_banking",
-        ),
+        "fee_category": CodeList("fee_categories.csv", column="fee_category"),
     },
-    "raw_erp.gl_postings": {
-        "gl_line": ("interest_income", "interest_expense", "fee_income", "operating_expense"),
-    },
-    "raw_erp.cost_centers": {"cost_center_type": ("branch", "head_office", "treasury")},
-    "raw_crm.contacts": {"contact_type": ("retail", "corporate")},
-    "raw_crm.interactions": {"interaction_type": ("visit", "call", "complaint")},
-    "raw_crm.opportunities": {"stage": ("lead", "qualified", "proposal", "won", "lost")},
+    "raw_erp.gl_postings": {"gl_line": accepted("gl_line"), "currency": accepted("currency")},
+    "raw_erp.cost_centers": {"cost_center_type": accepted("cost_center_type")},
+    "raw_erp.unit_costs": {"activity": accepted("cost_activity")},
+    "raw_erp.invoices": {"service_type": accepted("invoice_service_type")},
+    "raw_crm.contacts": {"contact_type": accepted("customer_type")},
+    "raw_crm.interactions": {"interaction_type": accepted("interaction_type")},
+    "raw_crm.opportunities": {"stage": accepted("opportunity_stage")},
 }
+
+
+@cache
+def value_sets() -> dict[str, dict[str, tuple[str, ...]]]:
+    """The accepted codes per raw table and column, read from the seeds once per process."""
+    return {
+        table: {column: code_list.codes() for column, code_list in columns.items()}
+        for table, columns in CODED_COLUMNS.items()
+    }
+
 
 RANGES: dict[str, dict[str, Bounds]] = {
     "raw_core_banking.products": {"standard_rate": CUSTOMER_RATE, "term_months": AT_LEAST_ZERO},
@@ -265,7 +299,7 @@ def raw_expectations(source: SourceTable, log: BatchLog | None) -> list[Expectat
     ]
     expectations += [
         gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(values))
-        for name, values in VALUE_SETS.get(table, {}).items()
+        for name, values in value_sets().get(table, {}).items()
     ]
     expectations += [
         gxe.ExpectColumnValuesToBeBetween(

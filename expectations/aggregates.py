@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
@@ -140,6 +141,8 @@ def _row_violation(expectation: Expectation, target: sql.Identifier) -> sql.Comp
 
     if isinstance(expectation, gxe.ExpectColumnValuesToNotBeNull):
         return sql.SQL("{} is null").format(target)
+    if isinstance(expectation, gxe.ExpectColumnValuesToNotMatchRegex):
+        return sql.SQL("{} ~ {}").format(target, sql.Literal(expectation.regex))
     if isinstance(expectation, gxe.ExpectColumnValuesToBeInSet):
         values = sql.SQL(", ").join(map(sql.Literal, expectation.value_set))
         allowed = sql.SQL("{} in ({})").format(target, values)
@@ -165,10 +168,13 @@ def _between(expectation: Expectation, target: sql.Identifier) -> sql.Composable
     return sql.SQL(" and ").join(bounds)
 
 
-def _compare(target: sql.Identifier, operator: str, bound: float) -> sql.Composable:
+def _compare(
+    target: sql.Identifier, operator: str, bound: float | date | datetime
+) -> sql.Composable:
     # The bound is a numeric literal, so a numeric column is compared exactly. GX binds
     # it as float8 instead, which gives the same answer for any value with at most 15
     # significant digits near the bound: all the rates, shares and counts checked here.
+    # A date or timestamp bound becomes a typed literal (``'2026-11-01'::date``).
     return sql.SQL("{} {} {}").format(target, sql.SQL(operator), sql.Literal(bound))
 
 

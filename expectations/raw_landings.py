@@ -3,18 +3,28 @@
 Each table's batch is checked for required values, the value sets and ranges
 its source system promises, and a row-count control total: the rows landed for
 the date must equal ``rows_loaded`` in that batch's ``raw_meta.load_batches``
-row. Keys and relationships are tested by dbt, not here.
+row. Against the batch log's extraction window, no business date may lie after
+the extraction moment and no change timestamp outside the window. Keys must not
+be blank, and a key landed twice with different content (in the batch, or with
+the same change timestamp as an earlier landing) fails the gate: staging would
+keep one version and drop the other without saying so. An account must name a
+customer and a product landed in core banking. Uniqueness and the star schema's
+relationships are tested by dbt.
 """
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
 
 from cvw.catalog import ALL_TABLES, SourceTable
+from cvw.records import BUSINESS_DATES, key_columns
 from expectations.report import ValidationReport
 from expectations.runner import Check, libpq_url, run_checks
 
@@ -35,43 +45,74 @@ AT_LEAST_ZERO = Bounds(min_value=0)
 ABOVE_ZERO = Bounds(min_value=0, strict_min=True)
 CUSTOMER_RATE = Bounds(min_value=0, max_value=0.30)
 SHARE = Bounds(min_value=0, max_value=1)
-CREDIT_RATINGS = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
 PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
-VALUE_SETS: dict[str, dict[str, tuple[str, ...]]] = {
+SEEDS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """Where a coded column's accepted codes are kept: a dbt seed file and its column.
+
+    The same seed backs the staging tests, so dbt and this gate accept the same codes.
+    ``code_list`` picks one list of ``accepted_codes.csv``.
+    """
+
+    seed: str
+    column: str = "code"
+    code_list: str | None = None
+
+    def codes(self) -> tuple[str, ...]:
+        with (SEEDS_DIR / self.seed).open(newline="", encoding="utf-8") as handle:
+            return tuple(
+                row[self.column]
+                for row in csv.DictReader(handle)
+                if self.code_list is None or row["code_list"] == self.code_list
+            )
+
+
+def accepted(code_list: str) -> CodeList:
+    return CodeList("accepted_codes.csv", code_list=code_list)
+
+
+CODED_COLUMNS: dict[str, dict[str, CodeList]] = {
     "raw_core_banking.customers": {
-        "customer_type": ("retail", "corporate"),
-        "segment": ("mass", "affluent", "private", "sme", "mid_market", "large"),
-        "status": ("active", "dormant", "closed"),
-        "credit_rating": CREDIT_RATINGS,
+        "customer_type": accepted("customer_type"),
+        "segment": accepted("customer_segment"),
+        "status": accepted("customer_status"),
+        "credit_rating": accepted("credit_rating"),
     },
-    "raw_core_banking.products": {
-        "product_family": ("current_deposit", "term_deposit", "loan", "card", "wealth"),
+    "raw_core_banking.products": {"product_family": accepted("product_family")},
+    "raw_core_banking.accounts": {
+        "status": accepted("account_status"),
+        "currency": accepted("currency"),
     },
-    "raw_core_banking.accounts": {"status": ("open", "closed")},
     "raw_core_banking.transactions": {
-        "channel": ("branch", "atm", "online", "mobile"),
-        "transaction_type": ("deposit", "withdrawal", "transfer", "payment"),
+        "channel": accepted("transaction_channel"),
+        "transaction_type": accepted("transaction_type"),
     },
+    "raw_core_banking.loans": {"risk_rating": accepted("credit_rating")},
     "raw_core_banking.fee_postings": {
-        "fee_category": (
-            "settlement",
-            "wealth_management",
-            "agency_insurance",
-            "cards",
-            "e_banking",
-            "international",
-            "investment_banking",
-        ),
+        "fee_category": CodeList("fee_categories.csv", column="fee_category"),
     },
-    "raw_erp.gl_postings": {
-        "gl_line": ("interest_income", "interest_expense", "fee_income", "operating_expense"),
-    },
-    "raw_erp.cost_centers": {"cost_center_type": ("branch", "head_office", "treasury")},
-    "raw_crm.contacts": {"contact_type": ("retail", "corporate")},
-    "raw_crm.interactions": {"interaction_type": ("visit", "call", "complaint")},
-    "raw_crm.opportunities": {"stage": ("lead", "qualified", "proposal", "won", "lost")},
+    "raw_erp.gl_postings": {"gl_line": accepted("gl_line"), "currency": accepted("currency")},
+    "raw_erp.cost_centers": {"cost_center_type": accepted("cost_center_type")},
+    "raw_erp.unit_costs": {"activity": accepted("cost_activity")},
+    "raw_erp.invoices": {"service_type": accepted("invoice_service_type")},
+    "raw_crm.contacts": {"contact_type": accepted("customer_type")},
+    "raw_crm.interactions": {"interaction_type": accepted("interaction_type")},
+    "raw_crm.opportunities": {"stage": accepted("opportunity_stage")},
 }
+
+
+@cache
+def value_sets() -> dict[str, dict[str, tuple[str, ...]]]:
+    """The accepted codes per raw table and column, read from the seeds once per process."""
+    return {
+        table: {column: code_list.codes() for column, code_list in columns.items()}
+        for table, columns in CODED_COLUMNS.items()
+    }
+
 
 RANGES: dict[str, dict[str, Bounds]] = {
     "raw_core_banking.products": {"standard_rate": CUSTOMER_RATE, "term_months": AT_LEAST_ZERO},
@@ -109,6 +150,29 @@ PATTERNS: dict[str, dict[str, str]] = {
 }
 
 
+# References an account must resolve among everything landed (any logical date):
+# staging sees all of it. Without its customer an account drops out of every
+# customer mart while its balances still count in the ledger tie-out.
+REFERENCES: dict[str, dict[str, tuple[str, str]]] = {
+    "raw_core_banking.accounts": {
+        "customer_id": ("raw_core_banking.customers", "customer_id"),
+        "product_code": ("raw_core_banking.products", "product_code"),
+    },
+}
+
+# Text that is empty or only white space.
+BLANK = r"^\s*$"
+
+
+@dataclass(frozen=True)
+class BatchLog:
+    """What ``raw_meta.load_batches`` says about one table's batch."""
+
+    rows_loaded: int
+    window_start: datetime | None
+    window_end: datetime
+
+
 def batch_query(source: SourceTable, logical_date: date) -> str:
     # GX query assets take no bind parameters; an ISO date from a ``date`` is a safe literal.
     return (
@@ -125,8 +189,96 @@ def required_columns(source: SourceTable) -> list[str]:
     ]
 
 
-def raw_expectations(source: SourceTable, rows_loaded: int | None) -> list[Expectation]:
-    """Expectations for one table's batch; no control total when the batch log has no row."""
+def _column_type(source: SourceTable, name: str) -> str:
+    return next(column.type for column in source.columns if column.name == name)
+
+
+def _row(alias: str, names: list[str]) -> str:
+    return "row({})".format(", ".join(f"{alias}.{name}" for name in names))
+
+
+def conflicting_versions_query(source: SourceTable) -> str:
+    """Batch rows of keys landed in the batch with more than one content."""
+    key = ", ".join(source.primary_key)
+    # Keys occurring once (nearly all) are set aside by a hash aggregate over the key
+    # alone; only repeated keys have their whole rows compared.
+    return (
+        f"select {key} from {{batch}} where ({key}) in "
+        f"(select {key} from {{batch}} group by {key} having count(*) > 1) "
+        f"group by {key} having count(distinct {_row('batch', source.column_names)}) > 1"
+    )
+
+
+def restated_versions_query(source: SourceTable) -> str:
+    """Batch rows whose key and change timestamp were landed before with other content."""
+    matches = " and ".join(
+        f"landed.{name} = batch.{name}" for name in (*source.primary_key, source.change_column)
+    )
+    return (
+        f"select {', '.join(f'batch.{name}' for name in source.primary_key)} from {{batch}} "
+        f"inner join {source.raw_table} as landed on {matches} "
+        f"where landed._logical_date <> batch._logical_date "
+        f"and {_row('landed', source.column_names)} "
+        f"is distinct from {_row('batch', source.column_names)}"
+    )
+
+
+def dangling_references_query(column: str, target_table: str, target_column: str) -> str:
+    return (
+        f"select batch.{column} from {{batch}} where batch.{column} is not null and not exists "
+        f"(select from {target_table} as target where target.{target_column} = batch.{column})"
+    )
+
+
+def time_expectations(source: SourceTable, log: BatchLog) -> list[Expectation]:
+    """No business date after the extraction moment; change timestamps inside the window."""
+    from great_expectations import expectations as gxe
+
+    expectations: list[Expectation] = []
+    windowed = _column_type(source, source.change_column) == "timestamptz"
+    if windowed:
+        expectations.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=source.change_column,
+                min_value=log.window_start,
+                max_value=log.window_end,
+                strict_max=True,
+            )
+        )
+    for name in BUSINESS_DATES.get(source.raw_table, ()):
+        if windowed and name == source.change_column:
+            continue  # the window's end already bounds it
+        timestamp = _column_type(source, name) == "timestamptz"
+        moment = log.window_end if timestamp else log.window_end.astimezone(UTC).date()
+        expectations.append(gxe.ExpectColumnValuesToBeBetween(column=name, max_value=moment))
+    return expectations
+
+
+def version_expectations(source: SourceTable) -> list[Expectation]:
+    """A key's versions must differ in their change timestamp, or be the same record."""
+    from great_expectations import expectations as gxe
+
+    key = ", ".join(source.primary_key)
+    expectations: list[Expectation] = [
+        gxe.UnexpectedRowsExpectation(
+            unexpected_rows_query=conflicting_versions_query(source),
+            description=f"{key}: one content per key in a batch",
+        )
+    ]
+    if source.change_column not in source.primary_key:
+        expectations.append(
+            gxe.UnexpectedRowsExpectation(
+                unexpected_rows_query=restated_versions_query(source),
+                description=(
+                    f"{key}: one content per key and {source.change_column} across batches"
+                ),
+            )
+        )
+    return expectations
+
+
+def raw_expectations(source: SourceTable, log: BatchLog | None) -> list[Expectation]:
+    """Expectations for one table's batch; those against the batch log need its row."""
     from great_expectations import expectations as gxe
 
     table = source.raw_table
@@ -134,8 +286,20 @@ def raw_expectations(source: SourceTable, rows_loaded: int | None) -> list[Expec
         gxe.ExpectColumnValuesToNotBeNull(column=name) for name in required_columns(source)
     ]
     expectations += [
+        gxe.ExpectColumnValuesToNotMatchRegex(column=name, regex=BLANK)
+        for name in key_columns(source)
+    ]
+    expectations += version_expectations(source)
+    expectations += [
+        gxe.UnexpectedRowsExpectation(
+            unexpected_rows_query=dangling_references_query(name, target, target_column),
+            description=f"{name}: every value names a row of {target}",
+        )
+        for name, (target, target_column) in REFERENCES.get(table, {}).items()
+    ]
+    expectations += [
         gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(values))
-        for name, values in VALUE_SETS.get(table, {}).items()
+        for name, values in value_sets().get(table, {}).items()
     ]
     expectations += [
         gxe.ExpectColumnValuesToBeBetween(
@@ -150,30 +314,34 @@ def raw_expectations(source: SourceTable, rows_loaded: int | None) -> list[Expec
         gxe.ExpectColumnValuesToMatchRegex(column=name, regex=pattern)
         for name, pattern in PATTERNS.get(table, {}).items()
     ]
-    if rows_loaded is not None:
-        expectations.append(gxe.ExpectTableRowCountToEqual(value=rows_loaded))
+    if log is not None:
+        expectations += time_expectations(source, log)
+        expectations.append(gxe.ExpectTableRowCountToEqual(value=log.rows_loaded))
     return expectations
 
 
-def read_rows_loaded(warehouse_url: str, logical_date: date) -> dict[str, int]:
-    """``rows_loaded`` per raw table for the date, from the batch log."""
+def read_batch_logs(warehouse_url: str, logical_date: date) -> dict[str, BatchLog]:
+    """The batch log row per raw table for the date."""
     with psycopg.connect(libpq_url(warehouse_url)) as conn:
         rows = conn.execute(
-            "select source_system, table_name, rows_loaded from raw_meta.load_batches "
-            "where logical_date = %s",
+            "select source_system, table_name, rows_loaded, window_start, window_end "
+            "from raw_meta.load_batches where logical_date = %s",
             (logical_date,),
         ).fetchall()
-    return {f"raw_{system}.{name}": int(loaded) for system, name, loaded in rows}
+    return {
+        f"raw_{system}.{name}": BatchLog(int(loaded), start, end)
+        for system, name, loaded, start, end in rows
+    }
 
 
 def validate_raw_landings(warehouse_url: str, logical_date: date) -> ValidationReport:
     """Validate the batch of ``logical_date`` in every raw landing table."""
-    rows_loaded = read_rows_loaded(warehouse_url, logical_date)
+    logs = read_batch_logs(warehouse_url, logical_date)
     checks = [
         Check(
             name=source.raw_table,
             query=batch_query(source, logical_date),
-            expectations=raw_expectations(source, rows_loaded.get(source.raw_table)),
+            expectations=raw_expectations(source, logs.get(source.raw_table)),
         )
         for source in ALL_TABLES
     ]
@@ -181,6 +349,6 @@ def validate_raw_landings(warehouse_url: str, logical_date: date) -> ValidationR
     missing = [
         f"{source.raw_table}: batch log row -> none in raw_meta.load_batches for {logical_date}"
         for source in ALL_TABLES
-        if source.raw_table not in rows_loaded
+        if source.raw_table not in logs
     ]
     return run_checks(warehouse_url, CHECKPOINT_NAME, checks).with_failures(missing)

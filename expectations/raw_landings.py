@@ -210,14 +210,19 @@ def conflicting_versions_query(source: SourceTable) -> str:
 
 
 def restated_versions_query(source: SourceTable) -> str:
-    """Batch rows whose key and change timestamp were landed before with other content."""
+    """Batch rows whose key and change timestamp were landed before with other content.
+
+    Only earlier nights count: a later night's batch is checked when it lands, and
+    the first load (one night holding every row) then compares against nothing,
+    which the BRIN index on ``_logical_date`` finds without reading the table.
+    """
     matches = " and ".join(
         f"landed.{name} = batch.{name}" for name in (*source.primary_key, source.change_column)
     )
     return (
         f"select {', '.join(f'batch.{name}' for name in source.primary_key)} from {{batch}} "
         f"inner join {source.raw_table} as landed on {matches} "
-        f"where landed._logical_date <> batch._logical_date "
+        f"where landed._logical_date < batch._logical_date "
         f"and {_row('landed', source.column_names)} "
         f"is distinct from {_row('batch', source.column_names)}"
     )

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -27,13 +26,6 @@ from cvw.checksums import table_checksums
 from .conftest import CRM_CLI, MOMENT
 
 pytestmark = pytest.mark.integration
-
-DBT_BUILD = [
-    str(Path(sys.executable).parent / "dbt"),
-    "build",
-    "--profiles-dir",
-    str(runner.DBT_PROJECT_DIR),
-]
 
 
 def _one(url: str, query: str, params: tuple = (), row: bool = False):
@@ -58,7 +50,7 @@ def reference(first_run, test_settings) -> dict[str, dict[str, str]]:
 
 def _start_dbt_build(test_settings) -> subprocess.Popen:
     return subprocess.Popen(
-        DBT_BUILD,
+        runner.dbt_args(test_settings, "build"),
         cwd=runner.DBT_PROJECT_DIR,
         env=runner.tool_env(test_settings),
         stdout=subprocess.DEVNULL,

@@ -7,7 +7,7 @@ continues from the previous window's end (the watermark).
 
 A window read with a lookback (``cvw.watermarks``) overlaps the previous
 night's, so a batch can be told to skip rows already landed: a row identical
-in every source column to one an other logical date's batch landed is counted
+in every source column to one that another logical date's batch landed is counted
 in ``rows_already_landed`` instead of being landed twice, and the batch log
 keeps ``rows_read = rows_loaded + rows_quarantined + rows_already_landed``.
 A changed row (a correction, even with an unchanged change timestamp) is new
@@ -152,7 +152,10 @@ def earliest_overlapping_date(
     """The oldest logical date, other than this one, whose batch may hold rows of ``window``.
 
     A landed row's change timestamp lies before its batch's window end, so only
-    batches that ended after this window starts can hold one of its rows.
+    batches that ended after this window starts can hold one of its rows. The
+    comparison reads the raw blocks from that date on (BRIN on
+    ``_logical_date``): a few nightly batches, or the whole first load during
+    the first lookback days after it.
     """
     return conn.execute(
         "select min(logical_date) from raw_meta.load_batches where source_system = %s"

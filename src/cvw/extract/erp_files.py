@@ -59,7 +59,8 @@ def refuse_symlinks(folder: Path) -> None:
     """Fail if the folder, or anything directly in it, is a symbolic link."""
     if folder.is_symlink():
         raise ExportError(f"{folder.name}: is a symbolic link; export folders must be directories")
-    links = sorted(entry.name for entry in os.scandir(folder) if entry.is_symlink())
+    with os.scandir(folder) as entries:
+        links = sorted(entry.name for entry in entries if entry.is_symlink())
     if links:
         raise ExportError(
             f"{folder.name}/{links[0]}: is a symbolic link; export files must be files"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -31,6 +32,10 @@ class Settings:
     warehouse_url: str
     core_banking_url: str
     erp_export_dir: Path
+    # How far before its watermark each core-banking extract starts reading
+    # again, so rows whose change timestamp lags their commit (back-dated
+    # postings, late corrections) are still landed; see cvw.watermarks.
+    core_banking_lookback: timedelta
     crm_api_url: str
     crm_db_path: Path
     truth_dir: Path
@@ -108,6 +113,7 @@ def load_settings() -> Settings:
             "CORE_BANKING_URL", sibling_database_url(warehouse_url, "core_banking")
         ),
         erp_export_dir=Path(_env("ERP_EXPORT_DIR", str(state_dir / "sources" / "erp_exports"))),
+        core_banking_lookback=timedelta(days=float(_env("CORE_BANKING_LOOKBACK_DAYS", "3"))),
         crm_api_url=_env("CRM_API_URL", f"http://127.0.0.1:{crm_port}/api/v1"),
         crm_db_path=Path(_env("CRM_DB_PATH", str(state_dir / "sources" / "crm.sqlite3"))),
         truth_dir=Path(_env("CVW_TRUTH_DIR", str(state_dir / "sources" / "truth"))),

@@ -4,6 +4,14 @@ Every extract writes one batch per source table and logical date. The batch log
 (``raw_meta.load_batches``) records the extraction window and the counts, so a
 rerun of the same logical date replaces exactly that batch, and the next date
 continues from the previous window's end (the watermark).
+
+A window read with a lookback (``cvw.watermarks``) overlaps the previous
+night's, so a batch can be told to skip rows already landed: a row identical
+in every source column to one that another logical date's batch landed is counted
+in ``rows_already_landed`` instead of being landed twice, and the batch log
+keeps ``rows_read = rows_loaded + rows_quarantined + rows_already_landed``.
+A changed row (a correction, even with an unchanged change timestamp) is new
+and lands; staging keeps the newest version of each key.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -38,11 +46,29 @@ create table if not exists raw_meta.load_batches (
     rows_read bigint not null,
     rows_loaded bigint not null,
     rows_quarantined bigint not null,
+    rows_already_landed bigint not null default 0,
     started_at timestamptz not null,
     finished_at timestamptz not null,
     unique (source_system, table_name, logical_date),
-    check (rows_read = rows_loaded + rows_quarantined)
+    constraint load_batches_counts_add_up
+        check (rows_read = rows_loaded + rows_quarantined + rows_already_landed)
 );
+-- Batch logs created before rows_already_landed existed: add it, and let the
+-- count check include it.
+alter table raw_meta.load_batches
+    add column if not exists rows_already_landed bigint not null default 0;
+alter table raw_meta.load_batches drop constraint if exists load_batches_check;
+do $$
+begin
+    if not exists (
+        select from pg_constraint where conname = 'load_batches_counts_add_up'
+        and conrelid = 'raw_meta.load_batches'::regclass
+    ) then
+        alter table raw_meta.load_batches add constraint load_batches_counts_add_up
+            check (rows_read = rows_loaded + rows_quarantined + rows_already_landed);
+    end if;
+end
+$$;
 create table if not exists raw_meta.quarantine (
     batch_id text not null,
     source_system text not null,
@@ -84,6 +110,7 @@ class Batch:
     loaded_at: datetime
     copy: psycopg.Copy | None = None
     rows_loaded: int = 0
+    rows_already_landed: int = 0  # re-read rows identical to ones an earlier batch landed
     expected_rows: int | None = None  # rows the source says it sent, checked before commit
     quarantined: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -100,29 +127,80 @@ class Batch:
 
     @property
     def rows_read(self) -> int:
-        return self.rows_loaded + len(self.quarantined)
+        return self.rows_loaded + len(self.quarantined) + self.rows_already_landed
 
     def describe(self) -> str:
         text = f"{self.source.raw_table}: {self.rows_loaded:,} rows loaded"
         if self.quarantined:
             text += f", {len(self.quarantined):,} quarantined"
+        if self.rows_already_landed:
+            text += f", {self.rows_already_landed:,} already landed"
         return text
 
 
-def copy_into_raw_sql(source: SourceTable) -> str:
-    columns = ", ".join(source.column_names + [column.name for column in LINEAGE_COLUMNS])
-    return f"copy {source.raw_table} ({columns}) from stdin"
+def _landed_columns(source: SourceTable) -> str:
+    return ", ".join(source.column_names + [column.name for column in LINEAGE_COLUMNS])
+
+
+def copy_into_raw_sql(source: SourceTable, target: str | None = None) -> str:
+    return f"copy {target or source.raw_table} ({_landed_columns(source)}) from stdin"
+
+
+def earliest_overlapping_date(
+    conn: psycopg.Connection, source: SourceTable, logical_date: date, window: Window
+) -> date | None:
+    """The oldest logical date, other than this one, whose batch may hold rows of ``window``.
+
+    A landed row's change timestamp lies before its batch's window end, so only
+    batches that ended after this window starts can hold one of its rows. The
+    comparison reads the raw blocks from that date on (BRIN on
+    ``_logical_date``): a few nightly batches, or the whole first load during
+    the first lookback days after it.
+    """
+    return conn.execute(
+        "select min(logical_date) from raw_meta.load_batches where source_system = %s"
+        " and table_name = %s and logical_date <> %s"
+        " and (%s::timestamptz is null or window_end > %s)",
+        (source.system, source.name, logical_date, window.start, window.start),
+    ).fetchone()[0]
+
+
+def insert_not_yet_landed_sql(source: SourceTable, incoming: str) -> str:
+    """Move rows from ``incoming`` to the raw table unless an identical row is landed.
+
+    The key and change column make the join; every other column must match too
+    (nulls equal), so a row changed without a new change timestamp still lands.
+    """
+    equal_keys = " and ".join(
+        f"landed.{name} = incoming.{name}" for name in (*source.primary_key, source.change_column)
+    )
+    landed_row = ", ".join(f"landed.{name}" for name in source.column_names)
+    incoming_row = ", ".join(f"incoming.{name}" for name in source.column_names)
+    return (
+        f"insert into {source.raw_table} ({_landed_columns(source)})"
+        f" select {_landed_columns(source)} from {incoming} as incoming where not exists ("
+        f"select from {source.raw_table} as landed where landed._logical_date >= %s"
+        f" and {equal_keys} and row({landed_row}) is not distinct from row({incoming_row}))"
+    )
 
 
 @contextmanager
 def replace_batch(
-    conn: psycopg.Connection, source: SourceTable, logical_date: date, window: Window
+    conn: psycopg.Connection,
+    source: SourceTable,
+    logical_date: date,
+    window: Window,
+    *,
+    skip_landed: bool = False,
 ) -> Iterator[Batch]:
     """Replace the batch of ``source`` for ``logical_date`` in one transaction.
 
     Rows are streamed into the raw table with COPY; quarantined records are kept
     with their reason; the batch log row is written last, so a failure anywhere
-    leaves the previous landing of that date untouched.
+    leaves the previous landing of that date untouched. With ``skip_landed``,
+    rows go through a temporary table first and only those not landed yet by
+    another date's batch reach the raw table (none of them can be on a first
+    load, which streams straight in).
     """
     started_at = datetime.now(UTC)
     batch = Batch(
@@ -146,12 +224,27 @@ def replace_batch(
             key,
         )
         conn.execute(f"delete from {source.raw_table} where _logical_date = %s", (logical_date,))
+        overlapping = (
+            earliest_overlapping_date(conn, source, logical_date, window) if skip_landed else None
+        )
+        incoming = f"incoming_{source.name}"
+        if overlapping is not None:
+            conn.execute(
+                f"create temporary table {incoming} (like {source.raw_table}) on commit drop"
+            )
         with conn.cursor() as cursor:
-            with cursor.copy(copy_into_raw_sql(source)) as copy:
+            target = incoming if overlapping is not None else None
+            with cursor.copy(copy_into_raw_sql(source, target)) as copy:
                 batch.copy = copy
                 yield batch
             batch.copy = None
             batch.rows_loaded = cursor.rowcount
+            if overlapping is not None:
+                copied = cursor.rowcount
+                cursor.execute(f"analyze {incoming}")
+                cursor.execute(insert_not_yet_landed_sql(source, incoming), (overlapping,))
+                batch.rows_loaded = cursor.rowcount
+                batch.rows_already_landed = copied - cursor.rowcount
         if batch.expected_rows is not None and batch.expected_rows != batch.rows_read:
             raise RuntimeError(
                 f"{source.raw_table}: the source sent {batch.expected_rows} rows but "
@@ -166,19 +259,25 @@ def replace_batch(
                 )
         conn.execute(
             "insert into raw_meta.load_batches (batch_id, source_system, table_name, logical_date,"
-            " window_start, window_end, rows_read, rows_loaded, rows_quarantined, started_at,"
-            " finished_at) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())",
+            " window_start, window_end, rows_read, rows_loaded, rows_quarantined,"
+            " rows_already_landed, started_at, finished_at)"
+            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())",
             (
                 batch.batch_id, *key, window.start, window.end, batch.rows_read,
-                batch.rows_loaded, len(batch.quarantined), started_at,
+                batch.rows_loaded, len(batch.quarantined), batch.rows_already_landed, started_at,
             ),
         )  # fmt: skip
 
 
 def window_for(
-    conn: psycopg.Connection, source: SourceTable, logical_date: date, end: datetime
+    conn: psycopg.Connection,
+    source: SourceTable,
+    logical_date: date,
+    end: datetime,
+    lookback: timedelta = timedelta(0),
 ) -> Window:
-    return plan_window(batch_history(conn, source.system, source.name), logical_date, end)
+    history = batch_history(conn, source.system, source.name)
+    return plan_window(history, logical_date, end, lookback)
 
 
 def land_system(

@@ -4,13 +4,20 @@ A table's watermark is where the previous logical date's window ended. A run
 for date D extracts changes in ``[watermark, end)``. Rerunning D recomputes the
 same start (only batches of *earlier* dates count), so a rerun replaces that
 date's batch with the same rows instead of loading an empty delta.
+
+A source whose change timestamps can lag the moment a row becomes visible (a
+back-dated posting, a correction committed late) is read with a lookback: the
+window opens ``lookback`` before the watermark, so a row that was not there
+yet when the previous window closed is still picked up if it is no older than
+that. The loader skips re-read rows that are already landed (see
+``cvw.landing``). A row back-dated by more than the lookback is not seen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import psycopg
 
@@ -28,15 +35,24 @@ class Window:
 
 
 def plan_window(
-    history: Iterable[tuple[date, datetime]], logical_date: date, end: datetime
+    history: Iterable[tuple[date, datetime]],
+    logical_date: date,
+    end: datetime,
+    lookback: timedelta = timedelta(0),
 ) -> Window:
-    """The window for ``logical_date`` given earlier batches as (logical_date, window_end)."""
+    """The window for ``logical_date`` given earlier batches as (logical_date, window_end).
+
+    It opens ``lookback`` before the watermark; a first load has no lower bound.
+    """
+    if lookback < timedelta(0):
+        raise ValueError(f"lookback must not be negative, got {lookback}")
     earlier_ends = [window_end for batch_date, window_end in history if batch_date < logical_date]
-    start = max(earlier_ends) if earlier_ends else None
-    if start is not None and start > end:
-        # A backfill of a date older than the loaded history: nothing new can be before it.
-        start = end
-    return Window(start=start, end=end)
+    if not earlier_ends:
+        return Window(start=None, end=end)
+    # A backfill of a date older than the loaded history: nothing new can be
+    # before its end, only late rows within the lookback.
+    watermark = min(max(earlier_ends), end)
+    return Window(start=watermark - lookback, end=end)
 
 
 def batch_history(conn: psycopg.Connection, system: str, table: str) -> list[tuple[date, datetime]]:

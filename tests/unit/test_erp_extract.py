@@ -1,4 +1,4 @@
-"""ERP file pickup against a real PostgreSQL: manifest checks, quarantine, reruns, watermarks."""
+"""ERP file pickup on a real PostgreSQL: manifest checks, quarantine, reruns, folder ledger."""
 
 from __future__ import annotations
 
@@ -111,16 +111,33 @@ def test_rerun_replaces_the_batch_and_next_date_loads_only_new_exports(tmp_path,
         (lambda files: files["gl_postings.csv"].update(sha256="0" * 64), "SHA-256 differs"),
     ],
 )
-def test_manifest_mismatch_fails_and_loads_nothing(tmp_path, scratch_database, tamper, message):
+def test_manifest_mismatch_rejects_the_folder_and_loads_nothing(
+    tmp_path, scratch_database, tamper, message
+):
     rows = [_gl("GL-1", "2026-09-30", "1.00"), _gl("GL-2", "2026-09-30", "2.00")]
     _write_export(tmp_path, "2026-09-30", rows, tamper=tamper)
-    with pytest.raises(ExportError, match=message):
-        extract_erp(scratch_database, tmp_path, RUN_1.date(), RUN_1, progress=lambda _: None)
+    extract_erp(scratch_database, tmp_path, RUN_1.date(), RUN_1, progress=lambda _: None)
     raw, quarantined, batches = _counts(scratch_database)
-    assert (raw, quarantined, batches) == (0, 0, [])
+    assert (raw, quarantined, batches) == (0, 0, [(date(2026, 10, 1), 0, 0, 0)])
+    with psycopg.connect(scratch_database) as conn:
+        status, reason = conn.execute(
+            "select status, reason from raw_meta.erp_exports where folder_name = '2026-09-30'"
+        ).fetchone()
+    assert status == "rejected"
+    assert message in reason
 
 
-def test_folder_without_manifest_is_an_error(tmp_path, scratch_database):
+def test_folder_without_manifest_is_pending_and_not_recorded(tmp_path, scratch_database):
     (tmp_path / "2026-09-30").mkdir()
-    with pytest.raises(ExportError, match="no manifest.json"):
-        extract_erp(scratch_database, tmp_path, RUN_1.date(), RUN_1, progress=lambda _: None)
+    lines: list[str] = []
+    extract_erp(scratch_database, tmp_path, RUN_1.date(), RUN_1, progress=lines.append)
+    assert "ERP export folder 2026-09-30: pending, no manifest.json yet" in lines
+    with psycopg.connect(scratch_database) as conn:
+        assert conn.execute("select count(*) from raw_meta.erp_exports").fetchone()[0] == 0
+
+
+def test_missing_export_directory_is_an_error(tmp_path, scratch_database):
+    with pytest.raises(ExportError, match="does not exist"):
+        extract_erp(
+            scratch_database, tmp_path / "absent", RUN_1.date(), RUN_1, progress=lambda _: None
+        )

@@ -5,17 +5,30 @@ Rows changed inside the extraction window stream from the source's
 STDIN``; nothing is materialised in Python. Source types equal the raw types
 (the catalog defines both), so no record can fail to load: the row counts of
 both sides must agree or the batch is rolled back.
+
+Each window reaches back ``CORE_BANKING_LOOKBACK_DAYS`` (default 3) before the
+watermark, because core banking stamps a change when it is made, not when it
+commits or is corrected: a back-dated posting or a correction written after the
+previous run is older than that run's window end and would otherwise never be
+read. Re-read rows that are already landed are skipped and counted
+(``rows_already_landed``), so the overlap adds nothing to the raw tables.
+A row back-dated by more than the lookback is missed: raise the lookback for a
+source known to back-date further, and catch the rest with a control total
+(count of a table's keys at the source with a change before the window end
+against the distinct keys landed; the source holding more means a row was
+missed; rerunning the latest date with a lookback reaching the row lands it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import psycopg
 from psycopg import sql
 
 from cvw.catalog import SourceTable
+from cvw.config import load_settings
 from cvw.landing import Batch, land_system, replace_batch, window_for
 from cvw.watermarks import Window
 
@@ -41,9 +54,10 @@ def extract_table(
     source: SourceTable,
     logical_date: date,
     window_end: datetime,
+    lookback: timedelta,
 ) -> Batch:
-    window = window_for(warehouse, source, logical_date, window_end)
-    with replace_batch(warehouse, source, logical_date, window) as batch:
+    window = window_for(warehouse, source, logical_date, window_end, lookback)
+    with replace_batch(warehouse, source, logical_date, window, skip_landed=True) as batch:
         with core_banking.cursor() as cursor:
             with cursor.copy(extraction_query(source, window, batch)) as source_copy:
                 assert batch.copy is not None
@@ -59,14 +73,18 @@ def extract_core_banking(
     logical_date: date,
     window_end: datetime,
     progress: Callable[[str], None] = print,
+    lookback: timedelta | None = None,
 ) -> list[Batch]:
+    """Land every core-banking table; ``lookback`` defaults to the configured one."""
+    if lookback is None:
+        lookback = load_settings().core_banking_lookback
     with psycopg.connect(core_banking_url) as core_banking:
         core_banking.read_only = True
         return land_system(
             warehouse_url,
             "core_banking",
             lambda warehouse, source: extract_table(
-                warehouse, core_banking, source, logical_date, window_end
+                warehouse, core_banking, source, logical_date, window_end, lookback
             ),
             progress,
         )

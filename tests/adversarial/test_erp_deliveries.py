@@ -69,9 +69,17 @@ def _write_export(
     return folder
 
 
-def _run(url: str, export_dir: Path, moment: datetime) -> list[str]:
+def _run(url: str, export_dir: Path, moment: datetime, *, rejects: str = "") -> list[str]:
+    """The run's progress lines; ``rejects`` names the folder whose rejection fails the run."""
     lines: list[str] = []
-    extract_erp(url, export_dir, moment.date(), moment, progress=lines.append)
+    if rejects:
+        with pytest.raises(ExportError) as raised:
+            extract_erp(url, export_dir, moment.date(), moment, progress=lines.append)
+        assert str(raised.value).startswith(
+            f"1 ERP export folder(s) rejected, the run stops before publishing: {rejects}: "
+        )
+    else:
+        extract_erp(url, export_dir, moment.date(), moment, progress=lines.append)
     return lines
 
 
@@ -174,7 +182,7 @@ def test_a_folder_failing_its_manifest_is_reported_and_loads_once_corrected(
 
     _write_export(exports, "2026-10-31", bad_rows, tamper=three_rows)
     (exports / "2026-11-30").mkdir()  # still being delivered: no manifest yet
-    lines = _run(scratch_database, exports, NIGHT_1)
+    lines = _run(scratch_database, exports, NIGHT_1, rejects="2026-10-31")
     reason = "2026-10-31/gl_postings.csv: read 2 rows, the manifest says 3"
     assert lines[-3:] == [
         "ERP export folders loaded in this run: 2026-09-30",
@@ -219,7 +227,7 @@ def test_a_gbk_file_is_rejected_naming_file_line_and_encoding(tmp_path, scratch_
     with pytest.raises(ExportError) as raised:
         validate_export(folder)
     assert str(raised.value) == expected
-    lines = _run(scratch_database, exports, NIGHT_1)
+    lines = _run(scratch_database, exports, NIGHT_1, rejects="2026-10-31")
     assert lines[-1] == f"ERP export folder 2026-10-31: rejected, {expected}"
     assert _gl_batches(scratch_database) == [(date(2026, 11, 1), 0, 0, 0)]
 
@@ -251,7 +259,7 @@ def test_a_symlinked_file_is_refused_before_it_is_read(tmp_path, scratch_databas
     folder = _write_export(exports, "2026-10-31", [_gl("GL-1", "2026-10-31", "1.00")])
     (folder / "gl_postings.csv").unlink()
     (folder / "gl_postings.csv").symlink_to(target)
-    lines = _run(scratch_database, exports, NIGHT_1)
+    lines = _run(scratch_database, exports, NIGHT_1, rejects="2026-10-31")
     reason = "2026-10-31/gl_postings.csv: is a symbolic link; export files must be files"
     assert lines[-1] == f"ERP export folder 2026-10-31: rejected, {reason}"
     assert _gl_batches(scratch_database) == [(date(2026, 11, 1), 0, 0, 0)]
@@ -265,7 +273,7 @@ def test_a_symlinked_folder_is_refused_before_it_is_read(tmp_path, scratch_datab
     )
     exports.mkdir()
     (exports / "2026-10-31").symlink_to(elsewhere, target_is_directory=True)
-    lines = _run(scratch_database, exports, NIGHT_1)
+    lines = _run(scratch_database, exports, NIGHT_1, rejects="2026-10-31")
     reason = "2026-10-31: is a symbolic link; export folders must be directories"
     assert lines[-1] == f"ERP export folder 2026-10-31: rejected, {reason}"
     assert _gl_batches(scratch_database) == [(date(2026, 11, 1), 0, 0, 0)]

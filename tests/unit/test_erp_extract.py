@@ -116,7 +116,8 @@ def test_manifest_mismatch_rejects_the_folder_and_loads_nothing(
 ):
     rows = [_gl("GL-1", "2026-09-30", "1.00"), _gl("GL-2", "2026-09-30", "2.00")]
     _write_export(tmp_path, "2026-09-30", rows, tamper=tamper)
-    extract_erp(scratch_database, tmp_path, RUN_1.date(), RUN_1, progress=lambda _: None)
+    with pytest.raises(ExportError, match=f"2026-09-30: .*{message}"):
+        extract_erp(scratch_database, tmp_path, RUN_1.date(), RUN_1, progress=lambda _: None)
     raw, quarantined, batches = _counts(scratch_database)
     assert (raw, quarantined, batches) == (0, 0, [(date(2026, 10, 1), 0, 0, 0)])
     with psycopg.connect(scratch_database) as conn:

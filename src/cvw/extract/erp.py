@@ -5,9 +5,11 @@ loads: every folder not loaded yet, whatever its date, so an export delivered
 late still lands, and the same export delivered twice under another name is
 skipped with a warning. Each folder is checked end to end against its manifest
 before any of it is loaded (``cvw.extract.erp_files``); a folder that fails is
-rejected with its reason and listed with the pending ones in the run's
-progress. The batch log keeps one batch per table and logical date, so a rerun
-of a date replaces its landing with the same folders.
+rejected with its reason, listed with the pending ones in the run's
+progress, and fails the extract once the other folders are landed, so nothing
+is published while a delivery is broken. The batch log keeps one batch per
+table and logical date, so a rerun of a date replaces its landing with the
+same folders.
 """
 
 from __future__ import annotations
@@ -87,4 +89,12 @@ def extract_erp(
         record_plan(warehouse, plan, logical_date, [batch.batch_id for batch in batches])
     for line in plan.report():
         progress(line)
+    rejected = [d for d in plan.not_loaded if d.status == "rejected"]
+    if rejected:
+        # The good folders stay landed (a rerun replaces them), but a delivery that
+        # failed its checks must block the publish like any failed check.
+        raise ExportError(
+            f"{len(rejected)} ERP export folder(s) rejected, the run stops before publishing: "
+            + "; ".join(f"{d.folder_name}: {d.reason}" for d in rejected)
+        )
     return batches

@@ -27,17 +27,17 @@ _DIGITAL = (CHANNELS.index("online"), CHANNELS.index("mobile"))
 
 @dataclass(frozen=True, slots=True)
 class MonthHoldings:
-    """The customer's fee-bearing accounts in one month: (account_id, average CNY)."""
+    """The customer's fee-bearing accounts in one month: (account number, average CNY)."""
 
-    current: tuple[str, float] | None = None
-    card: tuple[str, float] | None = None
-    wealth: tuple[str, float] | None = None
+    current: tuple[int, float] | None = None
+    card: tuple[int, float] | None = None
+    wealth: tuple[int, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Fee:
     category: str
-    account_id: str | None
+    account: int | None  # the account number, as in ``MonthHoldings``
     cents: int
     posted: date
 
@@ -68,13 +68,13 @@ def monthly_fees(
     first, days = served
     wallet, corporate = customer.wallet, customer.corporate
     digital = sum(customer.channel_weights[c] for c in _DIGITAL)
-    amounts: dict[str, tuple[float, str | None]] = {}
-    current_id = holdings.current[0] if holdings.current else None
+    amounts: dict[str, tuple[float, int | None]] = {}
+    current_account = holdings.current[0] if holdings.current else None
     if holdings.current:
         if corporate:
-            amounts["settlement"] = (max(50.0, wallet * 0.00015), current_id)
+            amounts["settlement"] = (max(50.0, wallet * 0.00015), current_account)
         elif draws[0] < 0.5:
-            amounts["settlement"] = (between(rng, 2, 15), current_id)
+            amounts["settlement"] = (between(rng, 2, 15), current_account)
     if holdings.wealth and holdings.wealth[1] > 0:
         fee = holdings.wealth[1] * WEALTH_FEE_PER_YEAR / 12
         amounts["wealth_management"] = (fee, holdings.wealth[0])
@@ -85,19 +85,19 @@ def monthly_fees(
         amounts["cards"] = (max(10.0, holdings.card[1] * 0.004), holdings.card[0])
     if draws[4] < (0.8 if corporate else 0.3 * digital):
         fee = 200 + wallet * 0.00002 if corporate else between(rng, 2, 10)
-        amounts["e_banking"] = (fee, current_id if corporate else None)
+        amounts["e_banking"] = (fee, current_account if corporate else None)
     trader = corporate and customer.industry in TRADING_INDUSTRIES
     if draws[5] < (0.5 if trader else 0.1 if corporate else 0.01):
         fee = wallet * 0.0003 if corporate else between(rng, 20, 200)
-        amounts["international"] = (max(20.0, fee), current_id)
+        amounts["international"] = (max(20.0, fee), current_account)
     banking_rate = {"large": 0.05, "mid_market": 0.02, "sme": 0.003}.get(customer.segment, 0.0)
     if draws[6] < banking_rate:
         amounts["investment_banking"] = (wallet * between(rng, 0.002, 0.008), None)
     fees = []
     for index, category in enumerate(FEE_CATEGORIES):
         if category in amounts:
-            amount, account_id = amounts[category]
+            amount, account = amounts[category]
             cents = max(1, round(amount * sizes[index] * 100))
             posted = first + timedelta(days=int(rng.integers(days)))
-            fees.append(Fee(category, account_id, cents, posted))
+            fees.append(Fee(category, account, cents, posted))
     return fees

@@ -145,6 +145,7 @@ class Population:
         self.managers = build_managers(params.seed, params.customers, self.window)
         self._managers_by_branch = _managers_by_branch(self.managers)
         self._customers: list[Customer] = []
+        self._arrivals: Iterator[list[Customer]] | None = None
 
     def __len__(self) -> int:
         return self.params.customers
@@ -152,8 +153,16 @@ class Population:
     def __iter__(self) -> Iterator[Customer]:
         for index in range(self.params.customers):
             if index == len(self._customers):
-                self._customers.append(self.customer(index))
+                if self._arrivals is None:
+                    self._customers.append(self.customer(index))
+                else:
+                    self._customers += next(self._arrivals)
             yield self._customers[index]
+
+    def receive(self, blocks: Iterator[list[Customer]]) -> None:
+        """Take the customers from ``blocks`` (consecutive customers, in index order) as
+        iterating gets to them, instead of building them here."""
+        self._arrivals = blocks
 
     def customer(self, index: int) -> Customer:
         return build_customer(self.params.seed, index, self.window, self._managers_by_branch)

@@ -30,7 +30,7 @@ from cvw.generate.core_rows import (
     MonthLabels,
     TransactionRows,
 )
-from cvw.generate.fees import MonthHoldings, monthly_fees
+from cvw.generate.fees import MonthHoldings, customer_fees
 from cvw.generate.formats import rate
 from cvw.generate.holdings import Holding
 from cvw.generate.ledger import LedgerTotals
@@ -175,7 +175,7 @@ class CustomerRows:
         self._customer_row(customer)
         trend = rng.normal(0.004, 0.012)
         sizes = _account_sizes(customer, rng)
-        month_holdings: list[dict[str, tuple[int, float]]] = [{} for _ in self.window.month_ends]
+        month_holdings: list[MonthHoldings] = [{} for _ in self.window.month_ends]
         for holding, size in zip(customer.holdings, sizes, strict=True):
             number = len(self.accounts) + 1
             self._account_row(number, customer, holding)
@@ -289,18 +289,13 @@ class CustomerRows:
     def _fee_rows(
         self,
         customer: Customer,
-        month_holdings: list[dict[str, tuple[str, float]]],
+        month_holdings: list[MonthHoldings],
         rng: np.random.Generator,
     ) -> None:
         branch_id = customer.branch.branch_id
-        for month, held in enumerate(month_holdings):
-            holdings = MonthHoldings(
-                held.get("current_deposit"), held.get("card"), held.get("wealth")
-            )
-            fees = self.ledger.cell(month, branch_id).fees
-            for fee in monthly_fees(customer, holdings, self.window, month, rng):
-                self.fees.add(customer.index + 1, branch_id, fee)
-                fees[fee.category] += fee.cents
+        for month, fee in customer_fees(customer, month_holdings, self.window, rng):
+            self.fees.add(customer.index + 1, branch_id, fee)
+            self.ledger.cell(month, branch_id).fees[fee.category] += fee.cents
 
 
 def _account_sizes(customer: Customer, rng: np.random.Generator) -> list[float]:

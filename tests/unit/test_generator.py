@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import psycopg
 import pytest
 
@@ -25,6 +26,7 @@ from cvw.catalog import CORE_BANKING, tables_of
 from cvw.config import PROJECT_ROOT
 from cvw.generate import GenerationSummary, GeneratorParams, generate
 from cvw.generate.core_load import plan_blocks
+from cvw.generate.streams import Stream, streams
 
 SMALL = GeneratorParams(seed=7, customers=200, months=3, erp_bad_rows_per_file=2)
 LARGE = GeneratorParams(seed=42, customers=1000, months=12)
@@ -165,6 +167,17 @@ def test_blocks_cover_every_customer_once_in_order() -> None:
     blocks = plan_blocks(1000, 240, 2)
     assert [len(b) for b in blocks] == [104] * 9 + [64]
     assert [i for block in blocks for i in block] == list(range(1000))
+
+
+@pytest.mark.parametrize("seed", [0, 42, 2**32 + 5, 2**130 + 3])
+def test_streams_seeded_together_draw_what_seed_sequence_streams_draw(seed: int) -> None:
+    indexes = range(999_000 - 1500, 999_000, 7)
+    for purpose in Stream:
+        together = streams(seed, purpose, indexes)
+        for index, rng in zip(indexes, together, strict=True):
+            sequence = np.random.SeedSequence(seed, spawn_key=(int(purpose), index))
+            alone = np.random.Generator(np.random.PCG64(sequence))
+            assert rng.integers(2**63, size=4).tolist() == alone.integers(2**63, size=4).tolist()
 
 
 def test_core_banking_tables_have_exactly_the_catalog_columns_and_keys(

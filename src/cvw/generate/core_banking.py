@@ -35,7 +35,7 @@ from cvw.generate.formats import rate
 from cvw.generate.holdings import Holding
 from cvw.generate.ledger import LedgerTotals
 from cvw.generate.products import DEPOSIT_FAMILIES, PRODUCTS
-from cvw.generate.streams import Stream, between, stream
+from cvw.generate.streams import between
 from cvw.generate.transactions import account_transactions
 from cvw.generate.window import Window, at
 from cvw.generate.world import Customer
@@ -153,9 +153,8 @@ class CustomerRows:
     Rows wait in memory until ``send`` is told how many accounts, transactions and
     fee postings the customers before the run have (see ``core_rows``)."""
 
-    def __init__(self, window: Window, seed: int) -> None:
+    def __init__(self, window: Window) -> None:
         self.window = window
-        self.seed = seed
         self.rows: Counter[str] = Counter()
         self.ledger = LedgerTotals()
         self.customers: list[tuple[Any, ...]] = []
@@ -170,8 +169,8 @@ class CustomerRows:
     def counts(self) -> IdCounts:
         return IdCounts(len(self.accounts), len(self.transactions), len(self.fees))
 
-    def write(self, customer: Customer) -> None:
-        rng = stream(self.seed, Stream.CORE_BANKING, customer.index)
+    def write(self, customer: Customer, rng: np.random.Generator) -> None:
+        """``rng``: the customer's core-banking stream (``Stream.CORE_BANKING``)."""
         self._customer_row(customer)
         trend = rng.normal(0.004, 0.012)
         sizes = _account_sizes(customer, rng)

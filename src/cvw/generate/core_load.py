@@ -43,6 +43,7 @@ from cvw.generate.core_banking import (
 )
 from cvw.generate.ledger import LedgerTotals
 from cvw.generate.params import GeneratorParams
+from cvw.generate.streams import Stream, streams
 from cvw.generate.world import Customer, Population
 
 MAX_WORKERS = 4
@@ -218,7 +219,7 @@ def _work(
     """Generate and send every ``workers``-th block, starting with block ``worker``."""
     try:
         population = Population(params)
-        rows = CustomerRows(population.window, params.seed)
+        rows = CustomerRows(population.window)
         with ExitStack() as stack:
             copies = {}
             for table in CORE_BANKING:
@@ -230,9 +231,10 @@ def _work(
                 cursor = stack.enter_context(conn.cursor())
                 copies[table.name] = stack.enter_context(cursor.copy(copy_statement(table)))
             for number in range(worker, len(blocks), workers):
-                customers = [population.customer(index) for index in blocks[number]]
-                for customer in customers:
-                    rows.write(customer)
+                customers = population.customers(blocks[number])
+                rngs = streams(params.seed, Stream.CORE_BANKING, blocks[number])
+                for customer, rng in zip(customers, rngs, strict=True):
+                    rows.write(customer, rng)
                 before = start.get()
                 if number + 1 < len(blocks):
                     next_start.put(before + rows.counts())

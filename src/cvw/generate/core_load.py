@@ -21,6 +21,7 @@ import math
 import multiprocessing
 import os
 import queue
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from types import TracebackType
+from typing import TypeVar
 
 import psycopg
 
@@ -55,6 +57,8 @@ MIN_BLOCKS_PER_WORKER = 4
 # A bank-scale run takes minutes; say how far it got every so many customers.
 PROGRESS_CUSTOMERS = 25_000
 POLL_SECONDS = 1.0
+
+_T = TypeVar("_T")
 
 
 def default_workers() -> int:
@@ -90,8 +94,9 @@ _Message = _Block | _Done | _Failed
 
 
 class CoreBankingLoad:
-    """Rebuilds the core-banking tables; use as a context manager, take the customers
-    from ``customer_blocks`` and then the totals from ``finish``."""
+    """Rebuilds the core-banking tables. Used as a context manager: take the customers
+    from ``customer_blocks``, then the ledger totals from ``ledger`` (ready when the
+    workers are done) and everything else from ``result`` (ready when the keys are)."""
 
     def __init__(
         self,
@@ -109,8 +114,12 @@ class CoreBankingLoad:
         params = population.params
         self.blocks = plan_blocks(params.customers, params.months, workers)
         self._processes: list[BaseProcess] = []
+        # Filled by the collecting thread, read by the caller's.
+        self._changed = threading.Condition()
         self._pending: dict[int, list[Customer]] = {}
-        self._done: list[_Done] = []
+        self._ledger: LedgerTotals | None = None
+        self._result: CoreBankingResult | None = None
+        self._error: BaseException | None = None
 
     def __enter__(self) -> CoreBankingLoad:
         create_tables(self.url)
@@ -139,6 +148,8 @@ class CoreBankingLoad:
             )
             process.start()
             self._processes.append(process)
+        self._collector = threading.Thread(target=self._collect, name="core-banking-collector")
+        self._collector.start()
         return self
 
     def __exit__(
@@ -147,10 +158,14 @@ class CoreBankingLoad:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        # After a failure, workers may wait for a block start that never comes.
+        # After a failure, workers may wait for a block start that never comes; the
+        # collector then sees them stop and ends too.
+        if error is not None:
+            for process in self._processes:
+                if process.is_alive():
+                    process.terminate()
+        self._collector.join()
         for process in self._processes:
-            if process.is_alive():
-                process.terminate()
             process.join()
 
     def customer_blocks(self) -> Iterator[list[Customer]]:
@@ -158,45 +173,73 @@ class CoreBankingLoad:
         total = len(self.population)
         done = 0
         for number in range(len(self.blocks)):
-            while number not in self._pending:
-                self._take(self._receive())
-            customers = self._pending.pop(number)
+            customers = self._wait(lambda number=number: self._pending.pop(number, None))
             before, done = done, done + len(customers)
             if done // PROGRESS_CUSTOMERS > before // PROGRESS_CUSTOMERS and done < total:
                 self.progress(f"core_banking: {done:,} of {total:,} customers")
             yield customers
 
-    def finish(self) -> CoreBankingResult:
-        """Wait for the workers, then add keys and statistics (see ``finish_tables``)."""
-        while len(self._done) < self.workers:
-            self._take(self._receive())
-        for process in self._processes:
-            process.join()
-        ledger = LedgerTotals()
-        rows: Counter[str] = Counter()
-        for done in self._done:
-            ledger.add(done.ledger)
-            rows.update(done.rows)
-        top_4, top_20 = finish_tables(self.url, rows, self.population.window, self.progress)
-        return CoreBankingResult(
-            {f"core_banking.{table.name}": rows[table.name] for table in CORE_BANKING},
-            ledger,
-            top_4,
-            top_20,
-        )
+    def ledger(self) -> LedgerTotals:
+        """The month x branch totals, once every worker is done."""
+        return self._wait(lambda: self._ledger)
 
-    def _take(self, message: _Message) -> None:
-        if isinstance(message, _Block):
-            self._pending[message.number] = message.customers
-        elif isinstance(message, _Done):
-            self._done.append(message)
-        else:
-            raise RuntimeError(f"core banking worker {message.worker + 1}: {message.error}")
+    def result(self) -> CoreBankingResult:
+        """Row counts and totals, once the keys are added (see ``finish_tables``)."""
+        return self._wait(lambda: self._result)
 
-    def _receive(self) -> _Message:
+    def _wait(self, ready: Callable[[], _T | None]) -> _T:
+        with self._changed:
+            while True:
+                if self._error is not None:
+                    raise self._error
+                value = ready()
+                if value is not None:
+                    return value
+                self._changed.wait()
+
+    def _collect(self) -> None:
+        """Take the workers' messages; when all are done, add keys and statistics while
+        the caller goes on with the customers."""
+        try:
+            done: list[_Done] = []
+            while len(done) < self.workers:
+                message = self._receive()
+                if isinstance(message, _Done):
+                    done.append(message)
+                    continue
+                with self._changed:
+                    self._pending[message.number] = message.customers
+                    self._changed.notify_all()
+            for process in self._processes:
+                process.join()
+            ledger = LedgerTotals()
+            rows: Counter[str] = Counter()
+            for message in done:
+                ledger.add(message.ledger)
+                rows.update(message.rows)
+            with self._changed:
+                self._ledger = ledger
+                self._changed.notify_all()
+            window = self.population.window
+            top_4, top_20 = finish_tables(self.url, rows, window, self.progress)
+            result = CoreBankingResult(
+                {f"core_banking.{table.name}": rows[table.name] for table in CORE_BANKING},
+                ledger,
+                top_4,
+                top_20,
+            )
+            with self._changed:
+                self._result = result
+                self._changed.notify_all()
+        except BaseException as error:
+            with self._changed:
+                self._error = error
+                self._changed.notify_all()
+
+    def _receive(self) -> _Block | _Done:
         while True:
             try:
-                return self._results.get(timeout=POLL_SECONDS)
+                message = self._results.get(timeout=POLL_SECONDS)
             except queue.Empty:
                 for process in self._processes:
                     if process.exitcode not in (None, 0):
@@ -204,6 +247,10 @@ class CoreBankingLoad:
                             f"core banking worker {process.name} stopped"
                             f" with exit code {process.exitcode}"
                         ) from None
+                continue
+            if isinstance(message, _Failed):
+                raise RuntimeError(f"core banking worker {message.worker + 1}: {message.error}")
+            return message
 
 
 def _work(

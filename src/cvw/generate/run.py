@@ -35,13 +35,14 @@ def generate(
     with TruthFiles(truth_dir) as truth:
         load = CoreBankingLoad(population, core_banking_url, workers or default_workers(), report)
         with load:
-            # The CRM is written from the customers as the core-banking workers make them.
+            # The CRM is written from the customers as the core-banking workers make them,
+            # the ERP exports while the server adds the core-banking keys.
             population.receive(load.customer_blocks())
             crm_rows = write_crm(population, crm_db_path, truth.link_contact, report)
-            core = load.finish()
-        erp_rows = write_erp(
-            population, core.ledger, erp_export_dir, truth.link_billing_account, report
-        )
+            erp_rows = write_erp(
+                population, load.ledger(), erp_export_dir, truth.link_billing_account, report
+            )
+            core = load.result()
     rows = {**core.rows, **erp_rows, **crm_rows}
     rows["truth.contact_links"] = truth.contact_links
     rows["truth.billing_links"] = truth.billing_links

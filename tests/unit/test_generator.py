@@ -365,6 +365,7 @@ def test_top_four_percent_of_customers_hold_over_half_of_balances(
         ["--months", "0"],
         ["--seed", "many"],
         ["--crm-missing-cif-rate", "1.5"],
+        ["--workers", "0"],
     ],
 )
 def test_cli_rejects_bad_input_with_one_error_line(arguments: list[str]) -> None:

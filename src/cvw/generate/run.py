@@ -33,8 +33,8 @@ def generate(
     # Checked first: a directory that is not ours must stop the run before anything changes.
     reset_export_dir(erp_export_dir)
     with TruthFiles(truth_dir) as truth:
-        load = CoreBankingLoad(population, core_banking_url, workers or default_workers(), report)
-        with load:
+        processes = default_workers() if workers is None else workers
+        with CoreBankingLoad(population, core_banking_url, processes, report) as load:
             # The CRM is written from the customers as the core-banking workers make them,
             # the ERP exports while the server adds the core-banking keys.
             population.receive(load.customer_blocks())

@@ -3,9 +3,12 @@
 Usage: python scripts/generate_sources.py [--seed N] [--customers N] [--months N]
            [--as-of YYYY-MM-DD] [--crm-missing-cif-rate R] [--crm-mistyped-cif-rate R]
            [--crm-duplicate-contact-rate R] [--crm-prospect-rate R] [--erp-bad-rows-per-file N]
+           [--workers N]
 Defaults and targets come from the environment (see README, "Configuration"):
 CVW_SEED, CVW_CUSTOMERS, CVW_MONTHS, CVW_AS_OF, CORE_BANKING_URL, ERP_EXPORT_DIR,
-CRM_DB_PATH and CVW_TRUTH_DIR. Bad arguments exit with status 2, failures with 1.
+CRM_DB_PATH and CVW_TRUTH_DIR. ``--workers`` is the number of processes generating
+core banking (default: one per CPU, at most four); it never changes the data. Bad
+arguments exit with status 2, failures with 1.
 """
 
 from __future__ import annotations
@@ -41,8 +44,9 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def parse_params(argv: list[str]) -> GeneratorParams:
-    """Parameters from the command line over the configured defaults."""
+def parse_params(argv: list[str]) -> tuple[GeneratorParams, int | None]:
+    """Parameters from the command line over the configured defaults, and the number of
+    core-banking workers if given."""
     try:
         settings = load_settings()
         as_of = date.fromisoformat(settings.as_of)
@@ -62,9 +66,13 @@ def parse_params(argv: list[str]) -> GeneratorParams:
         flag = "--" + name.replace("_", "-")
         parser.add_argument(flag, type=float, default=getattr(DEFAULTS, name), dest=name)
     parser.add_argument("--erp-bad-rows-per-file", type=int, default=DEFAULTS.erp_bad_rows_per_file)
-    args = parser.parse_args(argv)
+    parser.add_argument("--workers", type=int, default=None)
+    values = vars(parser.parse_args(argv))
+    workers = values.pop("workers")
+    if workers is not None and workers < 1:
+        raise UsageError(f"workers must be 1 or more, got {workers}")
     try:
-        return GeneratorParams(**vars(args))
+        return GeneratorParams(**values), workers
     except ValueError as error:
         raise UsageError(str(error)) from None
 
@@ -91,7 +99,7 @@ def describe(summary: GenerationSummary, database_url: str) -> str:
 
 def main(argv: list[str]) -> int:
     try:
-        params = parse_params(argv)
+        params, workers = parse_params(argv)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -103,6 +111,7 @@ def main(argv: list[str]) -> int:
         settings.crm_db_path,
         settings.truth_dir,
         progress=lambda message: print(message, flush=True),
+        workers=workers,
     )
     print(describe(summary, settings.core_banking_url))
     print(f"  ERP exports in {settings.erp_export_dir}")

@@ -18,12 +18,15 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import psycopg
 import pytest
 
 from cvw.catalog import CORE_BANKING, tables_of
 from cvw.config import PROJECT_ROOT
 from cvw.generate import GenerationSummary, GeneratorParams, generate
+from cvw.generate.core_load import plan_blocks
+from cvw.generate.streams import Stream, streams
 
 SMALL = GeneratorParams(seed=7, customers=200, months=3, erp_bad_rows_per_file=2)
 LARGE = GeneratorParams(seed=42, customers=1000, months=12)
@@ -40,8 +43,12 @@ class GeneratedSources:
     summary: GenerationSummary
 
 
-def _generate(params: GeneratorParams, url: str, root: Path) -> GeneratedSources:
-    summary = generate(params, url, root / "erp", root / "crm.sqlite3", root / "truth")
+def _generate(
+    params: GeneratorParams, url: str, root: Path, workers: int | None = None
+) -> GeneratedSources:
+    summary = generate(
+        params, url, root / "erp", root / "crm.sqlite3", root / "truth", workers=workers
+    )
     return GeneratedSources(url, root / "erp", root / "crm.sqlite3", root / "truth", summary)
 
 
@@ -135,6 +142,42 @@ def test_same_seed_gives_identical_sources_and_another_seed_does_not(
     assert other_digest["customers"] != small_digest["customers"]
     assert _file_bytes(other_sources.erp_dir) != _file_bytes(small_sources.erp_dir)
     assert _sqlite_dump(other_sources.crm_path) != _sqlite_dump(small_sources.crm_path)
+
+
+def test_sources_do_not_depend_on_the_number_of_worker_processes(
+    generator_database: Callable[[str], str], tmp_path: Path
+) -> None:
+    # One worker gets 4 blocks of 23 customers, two get 8 blocks of 12: the account,
+    # transaction and fee numbering must run on across blocks and workers alike.
+    params = GeneratorParams(seed=11, customers=90, months=4)
+    one = _generate(params, generator_database("one_worker"), tmp_path / "one", workers=1)
+    two = _generate(params, generator_database("two_workers"), tmp_path / "two", workers=2)
+    assert _core_digest(two.url) == _core_digest(one.url)
+    assert _file_bytes(two.erp_dir) == _file_bytes(one.erp_dir)
+    assert _file_bytes(two.truth_dir) == _file_bytes(one.truth_dir)
+    assert two.crm_path.read_bytes() == one.crm_path.read_bytes()
+    assert two.summary.rows == one.summary.rows
+
+
+def test_blocks_cover_every_customer_once_in_order() -> None:
+    # 250,000 transactions // (12 months x 10) = 2,083 customers at most; 10 customers
+    # are cut into at least 4 blocks per worker: ceil(10 / 4) = 3 customers a block.
+    assert plan_blocks(10, 12, 1) == [range(0, 3), range(3, 6), range(6, 9), range(9, 10)]
+    # 250,000 // (240 x 10) = 104 customers a block; 1,000 / 8 would allow 125.
+    blocks = plan_blocks(1000, 240, 2)
+    assert [len(b) for b in blocks] == [104] * 9 + [64]
+    assert [i for block in blocks for i in block] == list(range(1000))
+
+
+@pytest.mark.parametrize("seed", [0, 42, 2**32 + 5, 2**130 + 3])
+def test_streams_seeded_together_draw_what_seed_sequence_streams_draw(seed: int) -> None:
+    indexes = range(999_000 - 1500, 999_000, 7)
+    for purpose in Stream:
+        together = streams(seed, purpose, indexes)
+        for index, rng in zip(indexes, together, strict=True):
+            sequence = np.random.SeedSequence(seed, spawn_key=(int(purpose), index))
+            alone = np.random.Generator(np.random.PCG64(sequence))
+            assert rng.integers(2**63, size=4).tolist() == alone.integers(2**63, size=4).tolist()
 
 
 def test_core_banking_tables_have_exactly_the_catalog_columns_and_keys(
@@ -322,6 +365,7 @@ def test_top_four_percent_of_customers_hold_over_half_of_balances(
         ["--months", "0"],
         ["--seed", "many"],
         ["--crm-missing-cif-rate", "1.5"],
+        ["--workers", "0"],
     ],
 )
 def test_cli_rejects_bad_input_with_one_error_line(arguments: list[str]) -> None:

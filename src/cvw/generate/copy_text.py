@@ -108,6 +108,16 @@ def prefixed(prefix: str, numbers: np.ndarray, width: int) -> Column:
     return (text(prefix), Part(digits(numbers, width)))
 
 
+def optional_prefixed(prefix: str, numbers: np.ndarray, width: int, present: np.ndarray) -> Column:
+    """Like ``prefixed`` where ``present`` is true, null elsewhere."""
+    shown = np.asarray(present, dtype=bool)[:, None]
+    return (
+        Part(text(prefix).chars, np.repeat(shown, len(prefix), axis=1)),
+        Part(digits(numbers, width), np.repeat(shown, width, axis=1)),
+        Part(np.frombuffer(NULL.encode(), dtype=np.uint8), np.repeat(~shown, len(NULL), axis=1)),
+    )
+
+
 def decimals(values: np.ndarray, places: int) -> Column:
     """Integers in units of ``10**-places`` as decimals: ``-1234`` with 2 places is ``-12.34``."""
     values = np.asarray(values, dtype=np.int64)

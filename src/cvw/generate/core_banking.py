@@ -1,20 +1,20 @@
 """Core banking: the bank's PostgreSQL database, dropped and rebuilt on every run.
 
-Customers are generated one at a time and their rows streamed into one COPY per
-table, each on its own connection (a connection carries one COPY at a time). The
-large tables travel in blocks of COPY text of about ``BLOCK_ROWS`` rows (see
-``core_rows``); apart from those blocks, only the month x branch totals the
-general ledger needs are kept in memory. Primary keys are added after the load.
+Customers are generated in runs of consecutive customers (see ``core_load``),
+and each run's rows are streamed into one COPY per table on connections of the
+process that generated them. The large tables travel as blocks of COPY text
+(see ``core_rows``); apart from the run at hand, only the month x branch totals
+the general ledger needs are kept in memory. Primary keys are added after the
+load.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -30,32 +30,24 @@ from cvw.generate.core_rows import (
     MonthLabels,
     TransactionRows,
 )
-from cvw.generate.fees import MonthHoldings, monthly_fees
+from cvw.generate.fees import MonthHoldings, customer_fees
 from cvw.generate.formats import rate
 from cvw.generate.holdings import Holding
 from cvw.generate.ledger import LedgerTotals
 from cvw.generate.products import DEPOSIT_FAMILIES, PRODUCTS
-from cvw.generate.streams import Stream, between, stream
+from cvw.generate.streams import between
 from cvw.generate.transactions import account_transactions
 from cvw.generate.window import Window, at
-from cvw.generate.world import Customer, Population
+from cvw.generate.world import Customer
 
 PROBABILITY_OF_DEFAULT = {"AAA": 3_00, "AA": 7_00, "A": 15_00, "BBB": 40_00, "BB": 120_00,
                           "B": 500_00, "CCC": 2000_00}  # fmt: skip  # millionths
 LOSS_GIVEN_DEFAULT = {"MORT": 250_000}  # millionths; other loans lose 45 %
 DEFAULT_LOSS_GIVEN_DEFAULT = 450_000
-BLOCK_ROWS = 100_000
-# A bank-scale run takes minutes; say how far it got every so many customers.
-PROGRESS_CUSTOMERS = 25_000
 # How a customer's wallet splits over deposit-like accounts, by product family.
 RETAIL_ALLOCATION = {"current_deposit": 1.0, "term_deposit": 1.2, "wealth": 1.8}
 CORPORATE_ALLOCATION = {"current_deposit": 1.5, "term_deposit": 1.0, "wealth": 0.8}
-
-
-class _Block(Protocol):
-    def __len__(self) -> int: ...
-
-    def encode(self) -> bytes: ...
+STREAMED_TABLES = tuple(table.name for table in CORE_BANKING if table.name != "products")
 
 
 @dataclass(frozen=True)
@@ -66,43 +58,48 @@ class CoreBankingResult:
     top_20pct_balance_share: float
 
 
+@dataclass(frozen=True)
+class IdCounts:
+    """Accounts, transactions and fee postings of a run of customers, or of all runs
+    before one: the numbering of the next run starts after them."""
+
+    accounts: int = 0
+    transactions: int = 0
+    fees: int = 0
+
+    def __add__(self, other: IdCounts) -> IdCounts:
+        return IdCounts(
+            self.accounts + other.accounts,
+            self.transactions + other.transactions,
+            self.fees + other.fees,
+        )
+
+
 def copy_statement(table: SourceTable) -> sql.Composed:
     return sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, table.column_names))
     )
 
 
-def write_core_banking(
-    population: Population, url: str, progress: Callable[[str], None]
-) -> CoreBankingResult:
-    window = population.window
+def create_tables(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as admin:
         for table in CORE_BANKING:
             admin.execute(sql.SQL("drop table if exists {}").format(sql.Identifier(table.name)))
             admin.execute(create_table_sql(table, table.name, lineage=False))
-        streamed = [table for table in CORE_BANKING if table.name != "products"]
-        with ExitStack() as stack:
-            copies = {}
-            for table in streamed:
-                conn = stack.enter_context(psycopg.connect(url))
-                # A simulated source: losing the last commits in a crash costs nothing.
-                conn.execute("set synchronous_commit = off")
-                cursor = stack.enter_context(conn.cursor())
-                copies[table.name] = stack.enter_context(cursor.copy(copy_statement(table)))
-            writer = _CustomerWriter(copies, window, population.params.seed)
-            total = len(population)
-            for customer in population:
-                writer.write(customer)
-                done = customer.index + 1
-                if done % PROGRESS_CUSTOMERS == 0 and done < total:
-                    progress(f"core_banking: {done:,} of {total:,} customers")
-            writer.flush(everything=True)
+
+
+def finish_tables(
+    url: str, rows: Counter[str], window: Window, progress: Callable[[str], None]
+) -> tuple[float, float]:
+    """Load the products, add the primary keys and gather statistics once every
+    customer's rows are in; the balance concentration (see ``balance_shares``)."""
+    with psycopg.connect(url, autocommit=True) as admin:
         with admin.cursor() as cursor, cursor.copy(copy_statement(_table("products"))) as copy:
             updated = at(window.start - timedelta(days=30), 8)
             for p in PRODUCTS:
                 row = (p.code, p.name, p.family, p.term_months, rate(p.rate_micro), p.is_credit)
                 copy.write_row((*row, updated))
-        writer.rows["products"] = len(PRODUCTS)
+        rows["products"] = len(PRODUCTS)
         admin.execute("set maintenance_work_mem = '256MB'")
         for table in CORE_BANKING:
             admin.execute(
@@ -112,14 +109,8 @@ def write_core_banking(
                 )
             )
             admin.execute(sql.SQL("analyze {}").format(sql.Identifier(table.name)))
-            progress(f"core_banking.{table.name}: {writer.rows[table.name]:,} rows")
-        top_4, top_20 = balance_shares(admin, window)
-    return CoreBankingResult(
-        {f"core_banking.{table.name}": writer.rows[table.name] for table in CORE_BANKING},
-        writer.ledger,
-        top_4,
-        top_20,
-    )
+            progress(f"core_banking.{table.name}: {rows[table.name]:,} rows")
+        return balance_shares(admin, window)
 
 
 def _table(name: str) -> SourceTable:
@@ -156,40 +147,37 @@ def balance_shares(conn: psycopg.Connection, window: Window) -> tuple[float, flo
     return round(float(row[0]), 4), round(float(row[1]), 4)
 
 
-class _CustomerWriter:
-    """Turns one customer at a time into rows of every core-banking table."""
+class CustomerRows:
+    """Turns a run of consecutive customers into rows of every core-banking table.
 
-    def __init__(self, copies: dict[str, psycopg.Copy], window: Window, seed: int) -> None:
-        self.copies = copies
+    Rows wait in memory until ``send`` is told how many accounts, transactions and
+    fee postings the customers before the run have (see ``core_rows``)."""
+
+    def __init__(self, window: Window) -> None:
         self.window = window
-        self.seed = seed
         self.rows: Counter[str] = Counter()
         self.ledger = LedgerTotals()
-        self.next_account = 1
+        self.customers: list[tuple[Any, ...]] = []
+        self.accounts: list[tuple[int, tuple[Any, ...]]] = []  # (run's account number, row)
         # The nightly batch stamps month-end snapshots at 02:00 the next morning.
         months = MonthLabels(window, [at(end + timedelta(days=1), 2) for end in window.month_ends])
         self.balances = BalanceRows(months)
         self.loans = LoanRows(months, PROBABILITY_OF_DEFAULT)
         self.transactions = TransactionRows()
         self.fees = FeeRows()
-        self.blocks: dict[str, _Block] = {
-            "balances": self.balances,
-            "loans": self.loans,
-            "transactions": self.transactions,
-            "fee_postings": self.fees,
-        }
 
-    def write(self, customer: Customer) -> None:
-        rng = stream(self.seed, Stream.CORE_BANKING, customer.index)
+    def counts(self) -> IdCounts:
+        return IdCounts(len(self.accounts), len(self.transactions), len(self.fees))
+
+    def write(self, customer: Customer, rng: np.random.Generator) -> None:
+        """``rng``: the customer's core-banking stream (``Stream.CORE_BANKING``)."""
         self._customer_row(customer)
         trend = rng.normal(0.004, 0.012)
         sizes = _account_sizes(customer, rng)
-        month_holdings: list[dict[str, tuple[str, float]]] = [{} for _ in self.window.month_ends]
+        month_holdings: list[MonthHoldings] = [{} for _ in self.window.month_ends]
         for holding, size in zip(customer.holdings, sizes, strict=True):
-            number = self.next_account
-            self.next_account += 1
-            account_id = f"A{number:0{ACCOUNT_DIGITS}d}"
-            self._account_row(account_id, customer, holding)
+            number = len(self.accounts) + 1
+            self._account_row(number, customer, holding)
             history = simulate(holding, customer, self.window, rng, size=size, trend=trend)
             self._balance_rows(number, holding, history)
             if holding.product.family == "loan":
@@ -197,24 +185,44 @@ class _CustomerWriter:
             self._transaction_rows(number, customer, holding, history, rng, size)
             for month, average in zip(history.months, history.average, strict=True):
                 family = holding.product.family
-                month_holdings[month].setdefault(family, (account_id, average / 100))
+                month_holdings[month].setdefault(family, (number, average / 100))
         self._fee_rows(customer, month_holdings, rng)
-        self.flush()
 
-    def flush(self, everything: bool = False) -> None:
-        """Send each table's pending rows once there are enough of them, or all of them."""
-        for name, block in self.blocks.items():
-            if len(block) >= BLOCK_ROWS or (everything and len(block) > 0):
-                if block is self.transactions:
-                    # Transactions per branch, month and channel: the ledger's activity costs.
-                    for month, branch_id, channel, count in self.transactions.channel_counts():
-                        self.ledger.cell(month, branch_id).transactions[channel] += count
-                self.rows[name] += len(block)
-                self.copies[name].write(block.encode())
+    def send(self, copies: dict[str, psycopg.Copy], before: IdCounts) -> None:
+        """Write the run's rows to the COPY of each table; ``before`` counts the accounts,
+        transactions and fee postings of all customers before the run."""
+        for row in self.customers:
+            copies["customers"].write_row(row)
+        for number, row in self.accounts:
+            account_id = f"A{before.accounts + number:0{ACCOUNT_DIGITS}d}"
+            copies["accounts"].write_row((account_id, *row))
+        self.rows.update(
+            customers=len(self.customers),
+            accounts=len(self.accounts),
+            balances=len(self.balances),
+            loans=len(self.loans),
+            transactions=len(self.transactions),
+            fee_postings=len(self.fees),
+        )
+        if len(self.balances) > 0:
+            copies["balances"].write(self.balances.encode(before.accounts))
+        if len(self.loans) > 0:
+            copies["loans"].write(self.loans.encode(before.accounts))
+        if len(self.transactions) > 0:
+            # Transactions per branch, month and channel: the ledger's activity costs.
+            for month, branch_id, channel, count in self.transactions.channel_counts():
+                self.ledger.cell(month, branch_id).transactions[channel] += count
+            copies["transactions"].write(
+                self.transactions.encode(before.accounts, before.transactions)
+            )
+        if len(self.fees) > 0:
+            copies["fee_postings"].write(self.fees.encode(before.accounts, before.fees))
+        self.customers.clear()
+        self.accounts.clear()
 
     def _customer_row(self, c: Customer) -> None:
         rating = c.rating_on(self.window.as_of)
-        self.copies["customers"].write_row(
+        self.customers.append(
             (
                 c.customer_id, c.customer_type, c.full_name, c.national_id, c.phone, c.email,
                 c.birth_date.isoformat() if c.birth_date else None, c.industry, c.segment,
@@ -222,20 +230,21 @@ class _CustomerWriter:
                 c.churn_date.isoformat() if c.churn_date else None, rating, c.updated_at,
             )
         )  # fmt: skip
-        self.rows["customers"] += 1
 
-    def _account_row(self, account_id: str, customer: Customer, holding: Holding) -> None:
+    def _account_row(self, number: int, customer: Customer, holding: Holding) -> None:
         product = holding.product
-        self.copies["accounts"].write_row(
+        self.accounts.append(
             (
-                account_id, customer.customer_id, product.code, holding.branch_id, "CNY",
-                holding.opened.isoformat(),
-                holding.closed.isoformat() if holding.closed else None,
-                "open" if holding.closed is None else "closed",
-                rate(holding.rate_micro), product.term_months, holding.updated_at,
+                number,
+                (
+                    customer.customer_id, product.code, holding.branch_id, "CNY",
+                    holding.opened.isoformat(),
+                    holding.closed.isoformat() if holding.closed else None,
+                    "open" if holding.closed is None else "closed",
+                    rate(holding.rate_micro), product.term_months, holding.updated_at,
+                ),
             )
         )  # fmt: skip
-        self.rows["accounts"] += 1
 
     def _balance_rows(self, account: int, holding: Holding, history: AccountMonths) -> None:
         self.balances.add(account, history)
@@ -279,18 +288,13 @@ class _CustomerWriter:
     def _fee_rows(
         self,
         customer: Customer,
-        month_holdings: list[dict[str, tuple[str, float]]],
+        month_holdings: list[MonthHoldings],
         rng: np.random.Generator,
     ) -> None:
         branch_id = customer.branch.branch_id
-        for month, held in enumerate(month_holdings):
-            holdings = MonthHoldings(
-                held.get("current_deposit"), held.get("card"), held.get("wealth")
-            )
-            fees = self.ledger.cell(month, branch_id).fees
-            for fee in monthly_fees(customer, holdings, self.window, month, rng):
-                self.fees.add(customer.index + 1, branch_id, fee)
-                fees[fee.category] += fee.cents
+        for month, fee in customer_fees(customer, month_holdings, self.window, rng):
+            self.fees.add(customer.index + 1, branch_id, fee)
+            self.ledger.cell(month, branch_id).fees[fee.category] += fee.cents
 
 
 def _account_sizes(customer: Customer, rng: np.random.Generator) -> list[float]:

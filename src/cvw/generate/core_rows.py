@@ -4,6 +4,12 @@ Balances, loans, transactions and fee postings run to tens of millions of rows a
 bank scale. Each table here collects the values of a run of customers as plain
 lists and arrays, and ``encode`` turns them into one block of COPY text at a time
 (see ``copy_text``) in the column order of the catalog.
+
+Account numbers, transaction ids and fee ids run on across all customers, but a
+run of customers is generated before the runs ahead of it are counted (they may
+be generated in another process). Rows therefore hold account numbers counted
+from the run's first account (1, 2, ...), and ``encode`` is told how many
+accounts, transactions and fees came before the run.
 """
 
 from __future__ import annotations
@@ -57,11 +63,11 @@ class BalanceRows:
         self.average += history.average
         self.interest += history.interest
 
-    def encode(self) -> bytes:
+    def encode(self, accounts_before: int) -> bytes:
         months = np.array(self.months)
         text = copy_text.rows(
             [
-                copy_text.prefixed("A", np.array(self.accounts), ACCOUNT_DIGITS),
+                _account_ids(self.accounts, accounts_before),
                 self._labels.month_end.column(months),
                 copy_text.decimals(np.array(self.end), 2),
                 copy_text.decimals(np.array(self.average), 2),
@@ -121,12 +127,12 @@ class LoanRows:
         self.loss_micro += [loss_micro] * count
         self.days_past_due += history.days_past_due
 
-    def encode(self) -> bytes:
+    def encode(self, accounts_before: int) -> bytes:
         months = np.array(self.months)
         ratings = np.array(self.ratings)
         text = copy_text.rows(
             [
-                copy_text.prefixed("A", np.array(self.accounts), ACCOUNT_DIGITS),
+                _account_ids(self.accounts, accounts_before),
                 self._labels.month_end.column(months),
                 copy_text.prefixed("C", np.array(self.customers), CUSTOMER_DIGITS),
                 copy_text.decimals(np.array(self.principal), 2),
@@ -146,7 +152,6 @@ class LoanRows:
 
 class TransactionRows:
     def __init__(self) -> None:
-        self.next_id = 1
         self._channels = Labels(CHANNELS)
         self._types = Labels(TYPES)
         self._clear()
@@ -184,13 +189,12 @@ class TransactionRows:
             month, branch = divmod(month_branch, len(branch_ids))
             yield month, branch_ids[branch], CHANNELS[channel], int(counts[cell])
 
-    def encode(self) -> bytes:
-        ids = np.arange(self.next_id, self.next_id + self.rows)
-        self.next_id += self.rows
+    def encode(self, accounts_before: int, transactions_before: int) -> bytes:
+        ids = np.arange(transactions_before + 1, transactions_before + self.rows + 1)
         text = copy_text.rows(
             [
                 copy_text.integers(ids),
-                copy_text.prefixed("A", np.repeat(self.accounts, self.counts), ACCOUNT_DIGITS),
+                _account_ids(np.repeat(self.accounts, self.counts), accounts_before),
                 copy_text.prefixed("C", np.repeat(self.customers, self.counts), CUSTOMER_DIGITS),
                 copy_text.timestamps(self._gather("posted")),
                 self._channels.column(self._gather("channels")),
@@ -207,13 +211,12 @@ class TransactionRows:
 
 class FeeRows:
     def __init__(self) -> None:
-        self.next_id = 1
         self._categories = Labels(FEE_CATEGORIES)
         self._clear()
 
     def _clear(self) -> None:
         self.customers: list[int] = []
-        self.accounts: list[str | None] = []
+        self.accounts: list[int] = []  # 0: the fee is not posted to an account
         self.branches: list[str] = []
         self.categories: list[int] = []
         self.cents: list[int] = []
@@ -224,15 +227,15 @@ class FeeRows:
 
     def add(self, customer: int, branch_id: str, fee: Fee) -> None:
         self.customers.append(customer)
-        self.accounts.append(fee.account_id)
+        self.accounts.append(fee.account or 0)
         self.branches.append(branch_id)
         self.categories.append(FEE_CATEGORIES.index(fee.category))
         self.cents.append(fee.cents)
         self.posted_days.append(fee.posted.toordinal() - _EPOCH_ORDINAL)
 
-    def encode(self) -> bytes:
-        ids = np.arange(self.next_id, self.next_id + len(self))
-        self.next_id += len(self)
+    def encode(self, accounts_before: int, fees_before: int) -> bytes:
+        ids = np.arange(fees_before + 1, fees_before + len(self) + 1)
+        accounts = np.array(self.accounts, dtype=np.int64)
         posted_days = np.array(self.posted_days)
         # Fees are booked by the 20:00 batch of their posting day.
         booked = posted_days * SECONDS_PER_DAY + 20 * 3600
@@ -240,7 +243,9 @@ class FeeRows:
             [
                 copy_text.integers(ids),
                 copy_text.prefixed("C", np.array(self.customers), CUSTOMER_DIGITS),
-                copy_text.strings(self.accounts),
+                copy_text.optional_prefixed(
+                    "A", accounts + accounts_before, ACCOUNT_DIGITS, present=accounts > 0
+                ),
                 copy_text.strings(self.branches),
                 self._categories.column(np.array(self.categories)),
                 copy_text.decimals(np.array(self.cents), 2),
@@ -250,3 +255,7 @@ class FeeRows:
         )
         self._clear()
         return text
+
+
+def _account_ids(accounts: list[int] | np.ndarray, accounts_before: int) -> copy_text.Column:
+    return copy_text.prefixed("A", np.asarray(accounts) + accounts_before, ACCOUNT_DIGITS)

@@ -29,7 +29,7 @@ from cvw.generate.crm_records import (
     surveys,
 )
 from cvw.generate.formats import money
-from cvw.generate.streams import Stream, stream
+from cvw.generate.streams import Stream, stream, streams_from
 from cvw.generate.window import Window
 from cvw.generate.world import Population
 
@@ -122,16 +122,16 @@ def write_crm(
                     manager.updated_at,
                 ),
             )  # fmt: skip
-        for customer in population:
-            rng = stream(params.seed, Stream.CRM, customer.index)
+        rngs = streams_from(params.seed, Stream.CRM, len(population))
+        for customer, rng in zip(population, rngs, strict=True):
             party = customer_party(customer, rng)
             reserved = [ids.contact_id(2 * customer.index + n) for n in range(2)]
             for contact in customer_contacts(customer, party, reserved, params, window, rng):
                 link_contact(contact.contact_id, customer.customer_id)
                 _write_contact(writer, contact, window, rng)
         rm_ids = tuple(manager.rm_id for manager in population.managers)
-        for number in range(round(params.crm_prospect_rate * params.customers)):
-            rng = stream(params.seed, Stream.PROSPECT, number)
+        prospects = round(params.crm_prospect_rate * params.customers)
+        for number, rng in enumerate(streams_from(params.seed, Stream.PROSPECT, prospects)):
             contact_id = ids.contact_id(2 * params.customers + number)
             contact = prospect_contact(contact_id, rm_ids, window, rng)
             link_contact(contact.contact_id, None)

@@ -270,12 +270,14 @@ def surveys(
     party = contact.party
     until = _active_until(contact, window)
     rate = SURVEY_RATES.get(party.segment, DEFAULT_SURVEY_RATE)
-    draws = rng.random(window.months)
+    draws = rng.random(window.months).tolist()
     rows = []
-    for month in range(window.months):
-        first = max(contact.created, epoch_seconds(window.month_starts[month]))
-        stop = min(until, epoch_seconds(window.month_ends[month]) + SECONDS_PER_DAY)
-        if stop <= first or draws[month] >= rate:
+    for month, draw in enumerate(draws):
+        if draw >= rate:
+            continue
+        first = max(contact.created, window.month_start_seconds[month])
+        stop = min(until, window.month_stop_seconds[month])
+        if stop <= first:
             continue
         responded = int(rng.integers(first, stop))
         score = rng.normal(8.0, 1.2) + party.satisfaction

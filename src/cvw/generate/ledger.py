@@ -70,6 +70,17 @@ class LedgerTotals:
     def get(self, month: int, branch_id: str) -> BranchMonth:
         return self._cells.get((month, branch_id), BranchMonth())
 
+    def add(self, other: LedgerTotals) -> None:
+        """Add the totals of another run of customers (all amounts are whole cents and
+        counts, so the order in which runs are added does not matter)."""
+        for (month, branch_id), theirs in other._cells.items():
+            ours = self.cell(month, branch_id)
+            ours.interest_income.update(theirs.interest_income)
+            ours.interest_expense.update(theirs.interest_expense)
+            ours.fees.update(theirs.fees)
+            ours.transactions.update(theirs.transactions)
+            ours.account_months += theirs.account_months
+
 
 @dataclass(frozen=True, slots=True)
 class Posting:

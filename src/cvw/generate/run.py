@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cvw.generate.core_banking import write_core_banking
+from cvw.generate.core_load import CoreBankingLoad, default_workers
 from cvw.generate.crm import write_crm
 from cvw.generate.erp import reset_export_dir, write_erp
 from cvw.generate.params import GenerationSummary, GeneratorParams
@@ -21,20 +21,28 @@ def generate(
     crm_db_path: Path,
     truth_dir: Path,
     progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> GenerationSummary:
     """Rebuild core banking, the ERP exports, the CRM file and the truth files from
-    ``params``. The same params always give the same data, byte for byte."""
+    ``params``. The same params always give the same data, byte for byte, whatever
+    the number of ``workers`` (processes generating core banking; default: one per
+    CPU, at most four)."""
     started = time.monotonic()
     report = progress or (lambda _message: None)
     population = Population(params)
     # Checked first: a directory that is not ours must stop the run before anything changes.
     reset_export_dir(erp_export_dir)
-    core = write_core_banking(population, core_banking_url, report)
     with TruthFiles(truth_dir) as truth:
-        erp_rows = write_erp(
-            population, core.ledger, erp_export_dir, truth.link_billing_account, report
-        )
-        crm_rows = write_crm(population, crm_db_path, truth.link_contact, report)
+        processes = default_workers() if workers is None else workers
+        with CoreBankingLoad(population, core_banking_url, processes, report) as load:
+            # The CRM is written from the customers as the core-banking workers make them,
+            # the ERP exports while the server adds the core-banking keys.
+            population.receive(load.customer_blocks())
+            crm_rows = write_crm(population, crm_db_path, truth.link_contact, report)
+            erp_rows = write_erp(
+                population, load.ledger(), erp_export_dir, truth.link_billing_account, report
+            )
+            core = load.result()
     rows = {**core.rows, **erp_rows, **crm_rows}
     rows["truth.contact_links"] = truth.contact_links
     rows["truth.billing_links"] = truth.billing_links

@@ -95,37 +95,40 @@ def account_transactions(
     if holding.product.family == "loan":
         return _repayments(holding, history, window)
     rate = monthly_rate(holding, customer)
-    months, counts, typical = [], [], []
-    seconds, channel_draws, type_draws, sizes = [], [], [], []
+    months, counts, averages = [], [], []
+    seconds, uniforms, sizes = [], [], []
     # Only the draws are made month by month, in the order that fixes the random stream;
     # everything computed from them is done once for the whole account.
     opened, stopped = active_bounds(holding, customer)
     month_starts, month_stops = window.month_start_seconds, window.month_stop_seconds
+    poisson, integers, uniform, lognormal = rng.poisson, rng.integers, rng.random, rng.lognormal
     for month, average in zip(history.months, history.average, strict=True):
-        first = max(month_starts[month], opened)
-        stop = month_stops[month] if stopped is None else min(month_stops[month], stopped)
+        start, month_stop = month_starts[month], month_stops[month]
+        first = start if start > opened else opened
+        stop = month_stop if stopped is None or month_stop < stopped else stopped
         if stop <= first:
             continue
-        fraction = (stop - first) / (month_stops[month] - month_starts[month])
-        count = int(rng.poisson(rate * fraction))
+        count = int(poisson(rate * ((stop - first) / (month_stop - start))))
         if count == 0:
             continue
-        seconds.append(rng.integers(first, stop, size=count))
+        seconds.append(integers(first, stop, size=count))
         # The channel and then the type: a weighted choice draws one uniform number each.
-        uniform = rng.random(2 * count)
-        channel_draws.append(uniform[:count])
-        type_draws.append(uniform[count:])
-        sizes.append(rng.lognormal(0.0, 0.9, size=count))
+        uniforms.append(uniform(2 * count))
+        sizes.append(lognormal(0.0, 0.9, size=count))
         months.append(month)
         counts.append(count)
-        typical.append(_typical_amount(holding, average / 100, limit))
+        averages.append(average)
     if not counts:
         return _NO_TRANSACTIONS
+    draws = np.concatenate(uniforms)
+    # Each month's draws are its channels, then its types.
+    is_type = np.repeat(np.tile([False, True], len(counts)), np.repeat(counts, 2))
     channel_cdf = weighted_choice_cdf(customer.channel_weights)
-    channels = channel_cdf.searchsorted(np.concatenate(channel_draws), side="right")
+    channels = channel_cdf.searchsorted(draws[~is_type], side="right")
     type_cdf = _TYPE_CDFS[(holding.product.family, customer.customer_type)]
-    types = type_cdf.searchsorted(np.concatenate(type_draws), side="right")
-    typical_cents = np.repeat(np.array(typical) * 100, counts)
+    types = type_cdf.searchsorted(draws[is_type], side="right")
+    typical = _typical_amounts(holding, np.array(averages) / 100, limit)
+    typical_cents = np.repeat(typical * 100, counts)
     scaled = np.round(typical_cents * np.concatenate(sizes))
     amounts = np.maximum(MIN_AMOUNT_CENTS, scaled).astype(np.int64)
     # Only cash moves through an ATM; other ATM-minded customers use the app.
@@ -137,13 +140,14 @@ def account_transactions(
     return AccountTransactions(np.repeat(months, counts), posted, channels, types, amounts)
 
 
-def _typical_amount(holding: Holding, average: float, limit: float) -> float:
+def _typical_amounts(holding: Holding, averages: np.ndarray, limit: float) -> np.ndarray:
+    """The typical transaction of each month in CNY, from the month's average balance."""
     family = holding.product.family
     if family == "card":
-        return max(20.0, limit * 0.03)
+        return np.full(len(averages), max(20.0, limit * 0.03))
     if family == "current_deposit":
-        return max(50.0, average * 0.15)
-    return max(100.0, average * 0.2)
+        return np.maximum(50.0, averages * 0.15)
+    return np.maximum(100.0, averages * 0.2)
 
 
 def _repayments(holding: Holding, history: AccountMonths, window: Window) -> AccountTransactions:

@@ -68,7 +68,7 @@ class Window:
     def start(self) -> date:
         return self.month_starts[0]
 
-    @property
+    @cached_property
     def end_seconds(self) -> int:
         """The first second after ``as_of``: every generated event happens before it."""
         return epoch_seconds(self.as_of) + SECONDS_PER_DAY

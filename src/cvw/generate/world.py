@@ -33,7 +33,7 @@ from cvw.generate.identifiers import (
 from cvw.generate.names import INDUSTRY_TRADES, brand, company_name, person_name
 from cvw.generate.params import GeneratorParams
 from cvw.generate.staff import RelationshipManager, build_managers
-from cvw.generate.streams import Choice, Stream, between, stream
+from cvw.generate.streams import Choice, Stream, between, stream, streams
 from cvw.generate.window import SECONDS_PER_DAY, Window, epoch_seconds, iso_timestamp
 
 CHURN_HAZARDS: Mapping[str, float] = MappingProxyType(
@@ -145,6 +145,7 @@ class Population:
         self.managers = build_managers(params.seed, params.customers, self.window)
         self._managers_by_branch = _managers_by_branch(self.managers)
         self._customers: list[Customer] = []
+        self._arrivals: Iterator[list[Customer]] | None = None
 
     def __len__(self) -> int:
         return self.params.customers
@@ -152,11 +153,28 @@ class Population:
     def __iter__(self) -> Iterator[Customer]:
         for index in range(self.params.customers):
             if index == len(self._customers):
-                self._customers.append(self.customer(index))
+                if self._arrivals is None:
+                    self._customers.append(self.customer(index))
+                else:
+                    self._customers += next(self._arrivals)
             yield self._customers[index]
 
+    def receive(self, blocks: Iterator[list[Customer]]) -> None:
+        """Take the customers from ``blocks`` (consecutive customers, in index order) as
+        iterating gets to them, instead of building them here."""
+        self._arrivals = blocks
+
     def customer(self, index: int) -> Customer:
-        return build_customer(self.params.seed, index, self.window, self._managers_by_branch)
+        rng = stream(self.params.seed, Stream.CUSTOMER, index)
+        return build_customer(rng, index, self.window, self._managers_by_branch)
+
+    def customers(self, indexes: range) -> list[Customer]:
+        """The customers of consecutive indexes, their streams seeded together."""
+        rngs = streams(self.params.seed, Stream.CUSTOMER, indexes)
+        return [
+            build_customer(rng, index, self.window, self._managers_by_branch)
+            for rng, index in zip(rngs, indexes, strict=True)
+        ]
 
 
 def _managers_by_branch(
@@ -236,9 +254,12 @@ def _retail_identity(
 
 
 def build_customer(
-    seed: int, index: int, window: Window, managers_by_branch: Mapping[str, tuple[str, ...]]
+    rng: np.random.Generator,
+    index: int,
+    window: Window,
+    managers_by_branch: Mapping[str, tuple[str, ...]],
 ) -> Customer:
-    rng = stream(seed, Stream.CUSTOMER, index)
+    """Customer ``index``, drawn from the customer's own stream (``Stream.CUSTOMER``)."""
     as_of = window.as_of
     corporate = rng.random() < CORPORATE_SHARE
     score = float(rng.standard_normal())

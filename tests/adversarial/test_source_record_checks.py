@@ -32,6 +32,7 @@ from cvw.catalog import ALL_TABLES, table
 from cvw.config import dbt_env
 from cvw.extract import crm, erp
 from cvw.extract.crm_client import RetryPolicy
+from cvw.extract.erp_files import ExportFolder
 from cvw.landing import ensure_raw_tables
 from expectations import ValidationReport, validate_raw_landings
 
@@ -270,7 +271,15 @@ def land_invoices(url: str, export_dir: Path) -> dict[str, Any]:
     with psycopg.connect(url) as warehouse:
         ensure_raw_tables(warehouse)
         warehouse.commit()
-        erp.extract_table(warehouse, export_dir, source, LOGICAL_DATE, MOMENT)
+        # The extract of one table over one export folder (the folder carries only
+        # this table's file, so it is handed over directly rather than through the ledger).
+        folder = export_dir / "2026-10-31"
+        export = ExportFolder(
+            path=folder,
+            manifest=json.loads((folder / "manifest.json").read_text()),
+            content_sha256="",
+        )
+        erp.extract_table(warehouse, [export], source, LOGICAL_DATE, MOMENT)
         warehouse.commit()
     return landed(url, source.raw_table)
 

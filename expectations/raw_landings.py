@@ -209,7 +209,7 @@ def conflicting_versions_query(source: SourceTable) -> str:
     )
 
 
-def restated_versions_query(source: SourceTable) -> str:
+def restated_versions_query(source: SourceTable, logical_date: date) -> str:
     """Batch rows whose key and change timestamp were landed before with other content.
 
     Only earlier nights count: a later night's batch is checked when it lands, and
@@ -222,7 +222,7 @@ def restated_versions_query(source: SourceTable) -> str:
     return (
         f"select {', '.join(f'batch.{name}' for name in source.primary_key)} from {{batch}} "
         f"inner join {source.raw_table} as landed on {matches} "
-        f"where landed._logical_date < batch._logical_date "
+        f"where landed._logical_date < date '{logical_date.isoformat()}' "
         f"and {_row('landed', source.column_names)} "
         f"is distinct from {_row('batch', source.column_names)}"
     )
@@ -259,7 +259,7 @@ def time_expectations(source: SourceTable, log: BatchLog) -> list[Expectation]:
     return expectations
 
 
-def version_expectations(source: SourceTable) -> list[Expectation]:
+def version_expectations(source: SourceTable, logical_date: date) -> list[Expectation]:
     """A key's versions must differ in their change timestamp, or be the same record."""
     from great_expectations import expectations as gxe
 
@@ -273,7 +273,7 @@ def version_expectations(source: SourceTable) -> list[Expectation]:
     if source.change_column not in source.primary_key:
         expectations.append(
             gxe.UnexpectedRowsExpectation(
-                unexpected_rows_query=restated_versions_query(source),
+                unexpected_rows_query=restated_versions_query(source, logical_date),
                 description=(
                     f"{key}: one content per key and {source.change_column} across batches"
                 ),
@@ -282,7 +282,9 @@ def version_expectations(source: SourceTable) -> list[Expectation]:
     return expectations
 
 
-def raw_expectations(source: SourceTable, log: BatchLog | None) -> list[Expectation]:
+def raw_expectations(
+    source: SourceTable, log: BatchLog | None, logical_date: date
+) -> list[Expectation]:
     """Expectations for one table's batch; those against the batch log need its row."""
     from great_expectations import expectations as gxe
 
@@ -294,7 +296,7 @@ def raw_expectations(source: SourceTable, log: BatchLog | None) -> list[Expectat
         gxe.ExpectColumnValuesToNotMatchRegex(column=name, regex=BLANK)
         for name in key_columns(source)
     ]
-    expectations += version_expectations(source)
+    expectations += version_expectations(source, logical_date)
     expectations += [
         gxe.UnexpectedRowsExpectation(
             unexpected_rows_query=dangling_references_query(name, target, target_column),
@@ -346,7 +348,7 @@ def validate_raw_landings(warehouse_url: str, logical_date: date) -> ValidationR
         Check(
             name=source.raw_table,
             query=batch_query(source, logical_date),
-            expectations=raw_expectations(source, logs.get(source.raw_table)),
+            expectations=raw_expectations(source, logs.get(source.raw_table), logical_date),
         )
         for source in ALL_TABLES
     ]

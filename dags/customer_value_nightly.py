@@ -74,14 +74,31 @@ def _moment():
     default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=2)},
 )
 def customer_value_nightly():
+    @task(execution_timeout=GATE_TIMEOUT)
+    def check_roles() -> None:
+        """Refuse to start when a configured role is missing, instead of failing the publish."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from cvw.access import missing_roles
+        from cvw.config import load_settings
+        from cvw.pipeline import TRANSFORMER_CONN_ID, postgres_url
+
+        missing = missing_roles(postgres_url(TRANSFORMER_CONN_ID), load_settings())
+        if missing:
+            raise AirflowFailException(
+                f"role(s) {', '.join(missing)} do not exist on the warehouse server;"
+                " create them (python scripts/warehouse_db.py roles-sql) or fix"
+                " MARTS_READER_ROLE / MARTS_PII_READER_ROLE"
+            )
+
     @task(outlets=[RAW_CORE_BANKING], execution_timeout=EXTRACT_TIMEOUT)
     def extract_core_banking() -> dict[str, int]:
         from cvw.extract.core_banking import extract_core_banking as extract
-        from cvw.pipeline import CORE_BANKING_CONN_ID, WAREHOUSE_CONN_ID, postgres_url
+        from cvw.pipeline import CORE_BANKING_CONN_ID, LOADER_CONN_ID, postgres_url
 
         moment = _moment()
         batches = extract(
-            postgres_url(WAREHOUSE_CONN_ID),
+            postgres_url(LOADER_CONN_ID),
             postgres_url(CORE_BANKING_CONN_ID),
             moment.logical_date,
             moment.window_end,
@@ -91,11 +108,11 @@ def customer_value_nightly():
     @task(outlets=[RAW_ERP], execution_timeout=EXTRACT_TIMEOUT)
     def extract_erp() -> dict[str, int]:
         from cvw.extract.erp import extract_erp as extract
-        from cvw.pipeline import WAREHOUSE_CONN_ID, erp_export_dir, postgres_url
+        from cvw.pipeline import LOADER_CONN_ID, erp_export_dir, postgres_url
 
         moment = _moment()
         batches = extract(
-            postgres_url(WAREHOUSE_CONN_ID),
+            postgres_url(LOADER_CONN_ID),
             erp_export_dir(),
             moment.logical_date,
             moment.window_end,
@@ -105,11 +122,11 @@ def customer_value_nightly():
     @task(outlets=[RAW_CRM], execution_timeout=EXTRACT_TIMEOUT)
     def extract_crm() -> dict[str, int]:
         from cvw.extract.crm import extract_crm as extract
-        from cvw.pipeline import CRM_API_CONN_ID, WAREHOUSE_CONN_ID, http_base_url, postgres_url
+        from cvw.pipeline import CRM_API_CONN_ID, LOADER_CONN_ID, http_base_url, postgres_url
 
         moment = _moment()
         batches = extract(
-            postgres_url(WAREHOUSE_CONN_ID),
+            postgres_url(LOADER_CONN_ID),
             http_base_url(CRM_API_CONN_ID),
             moment.logical_date,
             moment.window_end,
@@ -118,11 +135,11 @@ def customer_value_nightly():
 
     @task(execution_timeout=GATE_TIMEOUT)
     def validate_raw_landings() -> int:
-        from cvw.pipeline import WAREHOUSE_CONN_ID, postgres_url, record_quality_check
+        from cvw.pipeline import TRANSFORMER_CONN_ID, postgres_url, record_quality_check
         from cvw.task_failures import gate_failures_not_retried
         from expectations import raise_for_failures, validate_raw_landings
 
-        url, logical_date = postgres_url(WAREHOUSE_CONN_ID), _moment().logical_date
+        url, logical_date = postgres_url(TRANSFORMER_CONN_ID), _moment().logical_date
         report = validate_raw_landings(url, logical_date)
         record_quality_check(url, logical_date, "raw_landings", report)
         print(report.summary())
@@ -178,12 +195,12 @@ def customer_value_nightly():
 
     @task(execution_timeout=GATE_TIMEOUT)
     def validate_marts() -> int:
-        from cvw.pipeline import WAREHOUSE_CONN_ID, postgres_url, record_quality_check
+        from cvw.pipeline import TRANSFORMER_CONN_ID, postgres_url, record_quality_check
         from cvw.publish import BUILD_SCHEMA
         from cvw.task_failures import gate_failures_not_retried
         from expectations import raise_for_failures, validate_marts
 
-        url = postgres_url(WAREHOUSE_CONN_ID)
+        url = postgres_url(TRANSFORMER_CONN_ID)
         report = validate_marts(url, schema=BUILD_SCHEMA)
         record_quality_check(url, _moment().logical_date, "marts", report)
         print(report.summary())
@@ -193,13 +210,14 @@ def customer_value_nightly():
 
     @task(outlets=[PUBLISHED_MARTS], execution_timeout=PUBLISH_TIMEOUT)
     def publish() -> dict[str, int]:
-        from cvw.pipeline import WAREHOUSE_CONN_ID, postgres_url
+        from cvw.pipeline import PUBLISHER_CONN_ID, postgres_url
         from cvw.publish import publish_marts
 
-        publication = publish_marts(postgres_url(WAREHOUSE_CONN_ID), _moment().logical_date)
+        publication = publish_marts(postgres_url(PUBLISHER_CONN_ID), _moment().logical_date)
         return publication.table_row_counts
 
     landed = [extract_core_banking(), extract_erp(), extract_crm()]
+    check_roles() >> landed
     raw_checked, sources_fresh = validate_raw_landings(), check_source_freshness()
     landed >> raw_checked
     landed >> sources_fresh

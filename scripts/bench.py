@@ -213,6 +213,7 @@ def main() -> int:
     configure(args.size)
 
     from cvw import embedded_pg, runner
+    from cvw.access import bootstrap
     from cvw.config import load_settings
     from cvw.generate import GeneratorParams, generate
     from cvw.generate.next_day import append_next_day
@@ -251,6 +252,7 @@ def main() -> int:
     with psycopg.connect(embedded_pg.server_url(settings), autocommit=True) as conn:
         conn.execute('drop database if exists "warehouse" with (force)')
         conn.execute('create database "warehouse"')
+    bootstrap(settings)
     subprocess.run([*crm, "start"], check=True)
     try:
         runner.dbt_parse(settings)

@@ -13,6 +13,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 from cvw import embedded_pg, runner
+from cvw.access import url_with_password
 from cvw.config import PROJECT_ROOT, load_settings
 from cvw.summary import render, render_failed_run
 
@@ -77,7 +78,11 @@ def main() -> int:
     print(render(settings.warehouse_url, logical_moment.date(), manifest, dbt_tasks))
     kept = "; the embedded PostgreSQL keeps running (make stop)" if settings.embedded else ""
     print(f"Demo finished in {time.monotonic() - total:.0f} s{kept}.")
-    print(f"WAREHOUSE_URL={settings.warehouse_url}")
+    if settings.embedded:
+        # What a BI tool connects with: published marts only, personal data masked.
+        print(f"BI reader: {url_with_password(settings, settings.marts_reader_role)}")
+    else:
+        print(f"WAREHOUSE_URL={settings.warehouse_url}")
     return 0
 
 

@@ -23,7 +23,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 from cvw import embedded_pg  # noqa: E402
-from cvw.config import Settings, load_settings  # noqa: E402
+from cvw.config import Settings, load_settings, sibling_database_url  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -44,11 +44,7 @@ def pg_admin_url(test_settings: Settings) -> str:
     """URL of the server's maintenance database, for creating test databases."""
     if test_settings.embedded:
         return embedded_pg.server_url(test_settings)
-    return test_settings.warehouse_url.rsplit("/", 1)[0] + "/postgres"
-
-
-def _database_url(admin_url: str, name: str) -> str:
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+    return sibling_database_url(test_settings.warehouse_url, "postgres")
 
 
 @pytest.fixture
@@ -58,6 +54,6 @@ def scratch_database(pg_admin_url: str, request: pytest.FixtureRequest) -> Itera
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
         conn.execute(f'create database "{name}"')
-    yield _database_url(pg_admin_url, name)
+    yield sibling_database_url(pg_admin_url, name)
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from cvw.roles import CORE_BANKING_READER, LOADER, PUBLISHER, TRANSFORMER
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _Number = TypeVar("_Number", int, float)
@@ -29,8 +31,17 @@ class Settings:
     state_dir: Path
     pg_port: int
     crm_port: int
+    # The administrator's URL: bootstrap, tests and the benchmark. Pipeline
+    # components connect as their own roles (component_url, cvw.access).
     warehouse_url: str
+    # The simulated core banking as its owner (the generator writes with it) and
+    # as the read-only account the extract uses.
     core_banking_url: str
+    core_banking_extract_url: str
+    # The roles dbt grants the published marts to: personal columns masked for
+    # the first, in clear for the second (README, "Access").
+    marts_reader_role: str
+    marts_pii_reader_role: str
     erp_export_dir: Path
     # How far before its watermark each core-banking extract starts reading
     # again, so rows whose change timestamp lags their commit (back-dated
@@ -56,6 +67,27 @@ class Settings:
     def embedded(self) -> bool:
         """True when the warehouse is the embedded server this project starts."""
         return "WAREHOUSE_URL" not in os.environ
+
+    @property
+    def passfile(self) -> Path:
+        """The libpq password file of the embedded server's roles (cvw.access)."""
+        return self.state_dir / "secrets" / "pgpass"
+
+    @property
+    def warehouse_database(self) -> str:
+        return urlsplit(self.warehouse_url).path.lstrip("/") or "warehouse"
+
+    @property
+    def core_banking_database(self) -> str:
+        return urlsplit(self.core_banking_url).path.lstrip("/") or "core_banking"
+
+    @property
+    def core_banking_owner(self) -> str:
+        return urlsplit(self.core_banking_url).username or "postgres"
+
+    def component_url(self, role: str) -> str:
+        """The warehouse as one component's role; its password comes from the passfile."""
+        return with_user(self.warehouse_url, role)
 
     @property
     def pgdata(self) -> Path:
@@ -99,19 +131,31 @@ class Settings:
 
 
 def load_settings() -> Settings:
+    # Source exports, the CRM store, truth files, logs and secrets all carry
+    # personal data or credentials: every process that works on this
+    # installation creates its files for its owner only (0600 / 0700).
+    os.umask(0o077)
     state_dir = Path(_env("CVW_STATE_DIR", str(PROJECT_ROOT / ".state"))).resolve()
     pg_port = int(_env("CVW_PG_PORT", "55432"))
     crm_port = int(_env("CVW_CRM_PORT", "58080"))
-    warehouse_url = _env("WAREHOUSE_URL", f"postgresql://postgres@127.0.0.1:{pg_port}/warehouse")
+    # Passwords are never part of a URL: libpq reads them from the passfile.
+    passfile = quote(str(state_dir / "secrets" / "pgpass"), safe="/")
+    warehouse_url = _env(
+        "WAREHOUSE_URL", f"postgresql://postgres@127.0.0.1:{pg_port}/warehouse?passfile={passfile}"
+    )
+    core_banking_url = _env("CORE_BANKING_URL", sibling_database_url(warehouse_url, "core_banking"))
     return Settings(
         state_dir=state_dir,
         pg_port=pg_port,
         crm_port=crm_port,
         warehouse_url=warehouse_url,
         # By default the simulated core banking lives on the warehouse's server.
-        core_banking_url=_env(
-            "CORE_BANKING_URL", sibling_database_url(warehouse_url, "core_banking")
+        core_banking_url=core_banking_url,
+        core_banking_extract_url=_env(
+            "CORE_BANKING_EXTRACT_URL", with_user(core_banking_url, CORE_BANKING_READER)
         ),
+        marts_reader_role=_env("MARTS_READER_ROLE", "cvw_bi_reader"),
+        marts_pii_reader_role=_env("MARTS_PII_READER_ROLE", "cvw_pii_reader"),
         erp_export_dir=Path(_env("ERP_EXPORT_DIR", str(state_dir / "sources" / "erp_exports"))),
         core_banking_lookback=timedelta(days=float(_env("CORE_BANKING_LOOKBACK_DAYS", "3"))),
         crm_api_url=_env("CRM_API_URL", f"http://127.0.0.1:{crm_port}/api/v1"),
@@ -155,6 +199,15 @@ def sibling_database_url(url: str, database: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, ""))
 
 
+def with_user(url: str, user: str, database: str | None = None) -> str:
+    """The same server (and query, e.g. the passfile) as another role, without a password."""
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    netloc = f"{user}@{host}" + (f":{parts.port}" if parts.port else "")
+    path = f"/{database}" if database else parts.path
+    return urlunsplit((parts.scheme, netloc, path, parts.query, ""))
+
+
 def dbt_env(url: str) -> dict[str, str]:
     """The variables ``dbt_project/profiles.yml`` reads, derived from a warehouse URL."""
     parts = urlsplit(url)
@@ -187,11 +240,17 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "DO_NOT_TRACK": "1",
         "GX_ANALYTICS_ENABLED": "false",
-        "AIRFLOW_CONN_WAREHOUSE": settings.warehouse_url,
-        "AIRFLOW_CONN_CORE_BANKING": settings.core_banking_url,
+        "AIRFLOW_CONN_WAREHOUSE_LOADER": settings.component_url(LOADER),
+        "AIRFLOW_CONN_WAREHOUSE_TRANSFORMER": settings.component_url(TRANSFORMER),
+        "AIRFLOW_CONN_WAREHOUSE_PUBLISHER": settings.component_url(PUBLISHER),
+        "AIRFLOW_CONN_CORE_BANKING": settings.core_banking_extract_url,
+        # dbt's driver reads the embedded roles' passwords from here too.
+        **({"PGPASSFILE": str(settings.passfile)} if settings.embedded else {}),
+        "MARTS_READER_ROLE": settings.marts_reader_role,
+        "MARTS_PII_READER_ROLE": settings.marts_pii_reader_role,
         "AIRFLOW_CONN_CRM_API": f"http://{crm.netloc}{crm.path}",
         "ERP_EXPORT_DIR": str(settings.erp_export_dir),
-        **dbt_env(settings.warehouse_url),
+        **dbt_env(settings.component_url(TRANSFORMER)),
     }
 
 

@@ -16,8 +16,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+from psycopg import sql
 
-from cvw.config import Settings, sibling_database_url
+from cvw.access import bootstrap, password, write_passfile
+from cvw.config import PROJECT_ROOT, Settings, sibling_database_url, with_user
 
 SERVER_USER = "nobody"
 SOURCE_AND_WAREHOUSE_DBS = ("core_banking", "warehouse")
@@ -83,39 +85,105 @@ def is_running(settings: Settings) -> bool:
 
 
 def server_url(settings: Settings, database: str = "postgres") -> str:
-    return f"postgresql://postgres@127.0.0.1:{settings.pg_port}/{database}"
+    """The superuser's URL; its password is in the passfile like every role's."""
+    return with_user(settings.warehouse_url, "postgres", database)
+
+
+# Rewritten at every start: SCRAM password logins over TCP on the loopback
+# address only. No trust, no local socket (it is disabled), no replication.
+PG_HBA = """# TYPE  DATABASE  USER  ADDRESS       METHOD
+host    all       all   127.0.0.1/32  scram-sha-256
+"""
 
 
 def start(settings: Settings) -> None:
-    """Initialise the data directory on first use, start the server, create the databases."""
+    """Initialise the data directory on first use, start the server, create the
+    databases, the roles and their grants (cvw.access)."""
     pgdata = settings.pgdata
+    write_passfile(settings)
+    _let_server_reach(pgdata, settings.state_dir)
     if not (pgdata / "PG_VERSION").exists():
-        pgdata.mkdir(parents=True, exist_ok=True)
-        _chown_for_server(pgdata)
-        result = _run(
-            [_bin("initdb"), "-D", str(pgdata), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-             "--no-locale", "--no-instructions"]
-        )  # fmt: skip
-        if result.returncode != 0:
-            raise RuntimeError(f"initdb failed in {pgdata}: {result.stderr.strip()}")
+        _initdb(settings)
+    hba = pgdata / "pg_hba.conf"
+    # A data directory from a release that trusted local logins: its superuser
+    # has no password yet, so it gets one over the old rules before they go.
+    trusting = " trust" in hba.read_text()
+    if not trusting:
+        _write_server_file(hba, PG_HBA)
     if not is_running(settings):
-        log_file = settings.state_dir / "postgres.log"
-        log_file.touch()
-        _chown_for_server(log_file)
-        tuning = " ".join(f"-c {name}={value}" for name, value in _machine_settings().items())
-        options = (
-            f"-p {settings.pg_port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
-            f" {tuning}"
-        )
-        result = _run(
-            [_bin("pg_ctl"), "-D", str(pgdata), "-l", str(log_file), "-o", options, "-w",
-             "-t", "60", "start"]
-        )  # fmt: skip
-        if result.returncode != 0:
-            tail = log_file.read_text(errors="replace").strip().splitlines()[-3:]
-            raise RuntimeError(f"PostgreSQL did not start on port {settings.pg_port}: {tail}")
+        _start_server(settings)
+    if trusting:
+        _wait_until_accepting(settings)
+        with psycopg.connect(server_url(settings), autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("alter role postgres password {}").format(
+                    sql.Literal(password(settings, "postgres"))
+                )
+            )
+        _write_server_file(hba, PG_HBA)
+        _run([_bin("pg_ctl"), "-D", str(pgdata), "reload"])
     _wait_until_accepting(settings)
     ensure_databases(server_url(settings), SOURCE_AND_WAREHOUSE_DBS)
+    bootstrap(settings)
+
+
+def _initdb(settings: Settings) -> None:
+    pgdata = settings.pgdata
+    pgdata.mkdir(parents=True, exist_ok=True)
+    _chown_for_server(pgdata)
+    pwfile = settings.state_dir / ".initdb_password"
+    _write_server_file(pwfile, password(settings, "postgres") + "\n")
+    try:
+        result = _run(
+            [_bin("initdb"), "-D", str(pgdata), "-U", "postgres", "-A", "scram-sha-256",
+             f"--pwfile={pwfile}", "-E", "UTF8", "--no-locale", "--no-instructions"]
+        )  # fmt: skip
+    finally:
+        pwfile.unlink()
+    if result.returncode != 0:
+        raise RuntimeError(f"initdb failed in {pgdata}: {result.stderr.strip()}")
+
+
+def _start_server(settings: Settings) -> None:
+    log_file = settings.state_dir / "postgres.log"
+    log_file.touch(mode=0o600)
+    _chown_for_server(log_file)
+    tuning = " ".join(f"-c {name}={value}" for name, value in _machine_settings().items())
+    options = (
+        f"-p {settings.pg_port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+        f" -c password_encryption=scram-sha-256 {tuning}"
+    )
+    result = _run(
+        [_bin("pg_ctl"), "-D", str(settings.pgdata), "-l", str(log_file), "-o", options, "-w",
+         "-t", "60", "start"]
+    )  # fmt: skip
+    if result.returncode != 0:
+        tail = log_file.read_text(errors="replace").strip().splitlines()[-3:]
+        raise RuntimeError(f"PostgreSQL did not start on port {settings.pg_port}: {tail}")
+
+
+def _write_server_file(path: Path, text: str) -> None:
+    """A file only the server's user reads."""
+    path.write_text(text)
+    path.chmod(0o600)
+    _chown_for_server(path)
+
+
+def _let_server_reach(pgdata: Path, state_dir: Path) -> None:
+    """Let the server's user pass through the (private) folders above its data directory.
+
+    Files under the state directory are created for their owner only; the
+    server runs as another user when we are root, so it gets search (x) but
+    not read on the folders between the project and its data directory.
+    """
+    if os.geteuid() != 0:
+        return
+    for folder in pgdata.parents:
+        if folder in (PROJECT_ROOT, Path("/")) or not folder.exists():
+            break
+        folder.chmod(folder.stat().st_mode | 0o001)
+        if folder == state_dir and PROJECT_ROOT not in state_dir.parents:
+            break
 
 
 def _wait_until_accepting(settings: Settings, timeout_s: float = 30.0) -> None:

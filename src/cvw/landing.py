@@ -35,7 +35,6 @@ from cvw.catalog import (
 from cvw.watermarks import Window, batch_history, plan_window
 
 META_DDL = """
-create schema if not exists raw_meta;
 create table if not exists raw_meta.load_batches (
     batch_id text primary key,
     source_system text not null,
@@ -81,13 +80,21 @@ create table if not exists raw_meta.quarantine (
 """
 
 
+def ensure_schema(conn: psycopg.Connection, schema: str) -> None:
+    """Create a schema only where it is missing: the loader owns its schemas but may
+    not create new ones (cvw.access), and PostgreSQL checks that right even for
+    ``create schema if not exists``."""
+    if conn.execute("select to_regnamespace(%s)", (schema,)).fetchone()[0] is None:
+        conn.execute(f"create schema {schema}")
+
+
 def ensure_raw_tables(conn: psycopg.Connection) -> None:
     """Create the landing schemas, raw tables, batch log and quarantine if missing."""
     # Extract tasks run in parallel; concurrent "create ... if not exists" can still collide.
     conn.execute("select pg_advisory_xact_lock(hashtext('cvw.ensure_raw_tables'))")
+    for schema in ["raw_meta", *(f"raw_{system}" for system in SYSTEMS)]:
+        ensure_schema(conn, schema)
     conn.execute(META_DDL)
-    for system in SYSTEMS:
-        conn.execute(f"create schema if not exists raw_{system}")
     for source in ALL_TABLES:
         conn.execute(create_table_sql(source, source.raw_table, lineage=True))
         # Each night's gate and a rerun's replace read one logical date. Batches

@@ -9,8 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
-WAREHOUSE_CONN_ID = "warehouse"
+# One connection per component role (cvw.access).
+LOADER_CONN_ID = "warehouse_loader"
+TRANSFORMER_CONN_ID = "warehouse_transformer"
+PUBLISHER_CONN_ID = "warehouse_publisher"
 CORE_BANKING_CONN_ID = "core_banking"
 CRM_API_CONN_ID = "crm_api"
 
@@ -34,10 +38,13 @@ def postgres_url(conn_id: str) -> str:
     from airflow.sdk import BaseHook
 
     conn = BaseHook.get_connection(conn_id)
-    credentials = conn.login or "postgres"
+    credentials = quote(conn.login or "postgres", safe="")
     if conn.password:
-        credentials += f":{conn.password}"
-    return f"postgresql://{credentials}@{conn.host}:{conn.port or 5432}/{conn.schema}"
+        credentials += ":" + quote(conn.password, safe="")
+    # Connection options such as passfile or sslmode travel as the extras.
+    options = urlencode({key: str(value) for key, value in conn.extra_dejson.items()})
+    query = f"?{options}" if options else ""
+    return f"postgresql://{credentials}@{conn.host}:{conn.port or 5432}/{conn.schema}{query}"
 
 
 def http_base_url(conn_id: str) -> str:
@@ -54,26 +61,12 @@ def erp_export_dir() -> Path:
     return load_settings().erp_export_dir
 
 
-QUALITY_LOG_DDL = """
-create schema if not exists warehouse_meta;
-create table if not exists warehouse_meta.quality_checks (
-    checked_at timestamptz not null default now(),
-    logical_date date not null,
-    stage text not null,
-    success boolean not null,
-    expectations_evaluated integer not null,
-    expectations_failed integer not null,
-    failures text[] not null
-);
-"""
-
-
 def record_quality_check(warehouse_url: str, logical_date: date, stage: str, report) -> None:
     """Keep every gate's outcome, passed or failed, for operators and the run summary."""
     import psycopg
 
+    # The table is part of the warehouse's setup (cvw.access).
     with psycopg.connect(warehouse_url) as conn:
-        conn.execute(QUALITY_LOG_DDL)
         conn.execute(
             "insert into warehouse_meta.quality_checks (logical_date, stage, success,"
             " expectations_evaluated, expectations_failed, failures)"

@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from cvw import runner
+from cvw.access import bootstrap
 from cvw.config import PROJECT_ROOT
 from cvw.generate import GeneratorParams, generate
 
@@ -32,6 +33,7 @@ def _recreate_database(admin_url: str, name: str) -> None:
 @pytest.fixture(scope="session")
 def first_run(test_settings, pg_admin_url):
     _recreate_database(pg_admin_url, "warehouse")
+    bootstrap(test_settings)
     generate(
         PARAMS,
         core_banking_url=test_settings.core_banking_url,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -44,7 +45,8 @@ def demo_url():
             check=True,
             timeout=1800,
         )
-        yield f"postgresql://postgres@127.0.0.1:{DEMO_PORT}/warehouse"
+        passfile = Path(DEMO_ENV["CVW_STATE_DIR"]) / "secrets" / "pgpass"
+        yield f"postgresql://postgres@127.0.0.1:{DEMO_PORT}/warehouse?passfile={passfile}"
     finally:
         subprocess.run(
             [sys.executable, str(PROJECT_ROOT / "scripts" / "warehouse_db.py"), "stop"],

@@ -19,6 +19,7 @@ import pytest
 from psycopg import sql
 
 from cvw.catalog import ALL_TABLES
+from cvw.config import sibling_database_url
 from cvw.landing import ensure_raw_tables
 from expectations import (
     DataQualityError,
@@ -282,7 +283,7 @@ def scratch_url(pg_admin_url: str) -> Iterator[str]:
     with admin:
         admin.execute(f"drop database if exists {SCRATCH_DB} with (force)")
         admin.execute(f"create database {SCRATCH_DB}")
-        url = pg_admin_url.rsplit("/", 1)[0] + f"/{SCRATCH_DB}"
+        url = sibling_database_url(pg_admin_url, SCRATCH_DB)
         with psycopg.connect(url, autocommit=True) as conn:
             ensure_raw_tables(conn)
             land(conn, VALID_DATE, VALID_BATCH)
@@ -522,7 +523,8 @@ def test_a_lost_or_timed_out_connection_is_an_error_not_a_failed_gate(
     from great_expectations import expectations as gxe
 
     # Every statement on the gate's connection is cancelled after 50 ms.
-    timed_out = f"{scratch_database}?options=-c%20statement_timeout%3D50"
+    separator = "&" if "?" in scratch_database else "?"
+    timed_out = f"{scratch_database}{separator}options=-c%20statement_timeout%3D50"
     check = Check(
         "slow", "select pg_sleep(5) as a", [gxe.ExpectColumnValuesToNotBeNull(column="a")]
     )

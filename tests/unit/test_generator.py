@@ -23,7 +23,7 @@ import psycopg
 import pytest
 
 from cvw.catalog import CORE_BANKING, tables_of
-from cvw.config import PROJECT_ROOT
+from cvw.config import PROJECT_ROOT, sibling_database_url
 from cvw.generate import GenerationSummary, GeneratorParams, generate
 from cvw.generate.core_load import plan_blocks
 from cvw.generate.streams import Stream, streams
@@ -63,7 +63,7 @@ def generator_database(pg_admin_url: str) -> Iterator[Callable[[str], str]]:
             conn.execute(f'drop database if exists "{database}" with (force)')
             conn.execute(f'create database "{database}"')
         created.append(database)
-        return pg_admin_url.rsplit("/", 1)[0] + f"/{database}"
+        return sibling_database_url(pg_admin_url, database)
 
     yield create
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:

@@ -8,12 +8,15 @@ they are dbt vars and seeds in ``dbt_project/``.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
+
+from cvw.credentials import crm_api_token
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _Number = TypeVar("_Number", int, float)
@@ -189,7 +192,16 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "GX_ANALYTICS_ENABLED": "false",
         "AIRFLOW_CONN_WAREHOUSE": settings.warehouse_url,
         "AIRFLOW_CONN_CORE_BANKING": settings.core_banking_url,
-        "AIRFLOW_CONN_CRM_API": f"http://{crm.netloc}{crm.path}",
+        # JSON rather than a URI, so the token needs no escaping.
+        "AIRFLOW_CONN_CRM_API": json.dumps(
+            {
+                "conn_type": crm.scheme or "http",
+                "host": crm.hostname,
+                "port": crm.port or (443 if crm.scheme == "https" else 80),
+                "schema": crm.path.strip("/"),
+                "password": crm_api_token(settings.state_dir),
+            }
+        ),
         "ERP_EXPORT_DIR": str(settings.erp_export_dir),
         **dbt_env(settings.warehouse_url),
     }

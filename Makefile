@@ -56,12 +56,15 @@ lint: install ## ruff and sqlfluff
 
 UI_PID := .state/airflow_standalone.pid
 
-ui: db-start ## Start the Airflow UI (airflow standalone) on http://localhost:8080 for the demo's DAG
+# The UI listens on the loopback interface only: Airflow's default, 0.0.0.0, would offer
+# it (and its generated admin password) to the whole network.
+ui: db-start ## Start the Airflow UI (airflow standalone) on http://127.0.0.1:8080 for the demo's DAG
 	@$(BIN)/python scripts/crm_api.py start
 	@eval "$$($(BIN)/python -m cvw.config)" && export PATH="$(CURDIR)/$(BIN):$$PATH" && \
+		export AIRFLOW__API__HOST=127.0.0.1 && \
 		$(BIN)/python -c 'from cvw import config, runner; runner.dbt_parse(config.load_settings())' && \
 		{ setsid airflow standalone > .state/airflow_standalone.log 2>&1 & echo $$! > $(UI_PID); }
-	@echo "Airflow UI starting on http://localhost:8080 (about 20 s); user admin, password in"
+	@echo "Airflow UI starting on http://127.0.0.1:8080 (about 20 s); user admin, password in"
 	@echo ".state/airflow/simple_auth_manager_passwords.json.generated; log .state/airflow_standalone.log"
 
 stop: ## Stop the Airflow UI, the CRM API and the embedded PostgreSQL

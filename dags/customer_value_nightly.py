@@ -122,12 +122,19 @@ def customer_value_nightly():
     @task(outlets=[RAW_CRM], execution_timeout=EXTRACT_TIMEOUT)
     def extract_crm() -> dict[str, int]:
         from cvw.extract.crm import extract_crm as extract
-        from cvw.pipeline import CRM_API_CONN_ID, LOADER_CONN_ID, http_base_url, postgres_url
+        from cvw.pipeline import (
+            CRM_API_CONN_ID,
+            LOADER_CONN_ID,
+            http_base_url_and_token,
+            postgres_url,
+        )
 
         moment = _moment()
+        base_url, token = http_base_url_and_token(CRM_API_CONN_ID)
         batches = extract(
             postgres_url(LOADER_CONN_ID),
-            http_base_url(CRM_API_CONN_ID),
+            base_url,
+            token,
             moment.logical_date,
             moment.window_end,
         )

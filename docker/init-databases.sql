@@ -1,4 +1,4 @@
--- One PostgreSQL service holds Airflow's metadata, the simulated core banking and the warehouse.
-create database airflow;
+-- The simulated core banking and the warehouse share the PostgreSQL service;
+-- Airflow's metadata database and role come from init-airflow-database.sh.
 create database core_banking;
 create database warehouse;

@@ -2,6 +2,9 @@
 
 Usage: python scripts/crm_api.py {serve|start|stop|status} [--port N] [--db PATH] [--fail-every N]
 
+The API's bearer token is ``CRM_API_TOKEN`` if set, else the one generated under the
+state directory (``cvw.credentials``); it never appears on a command line or in a log.
+
 ``serve`` runs in the foreground. ``start`` runs it in the background, records
 ``<pid> <port>`` in ``<state_dir>/crm_api.pid``, logs to ``<state_dir>/crm_api.log`` and
 returns once the API answers. ``stop`` and ``status`` use the port in the pid file.
@@ -24,6 +27,7 @@ import httpx
 
 from cvw import crm_api
 from cvw.config import Settings, load_settings
+from cvw.credentials import crm_api_token
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 15.0
@@ -80,9 +84,13 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
-def _healthy(port: int) -> bool:
+def _healthy(port: int, token: str) -> bool:
     try:
-        response = httpx.get(f"http://{HOST}:{port}{crm_api.API_PREFIX}/health", timeout=1.0)
+        response = httpx.get(
+            f"http://{HOST}:{port}{crm_api.API_PREFIX}/health",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=1.0,
+        )
     except httpx.HTTPError:
         return False
     return response.status_code == 200
@@ -108,12 +116,18 @@ def _running(settings: Settings) -> tuple[int, int] | None:
     return None
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     # `stop` sends SIGTERM; exiting through SystemExit closes the listening socket cleanly.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        crm_api.serve(args.db, args.host, args.port, fail_every=args.fail_every)
+        crm_api.serve(
+            args.db,
+            args.host,
+            args.port,
+            token=crm_api_token(settings.state_dir),
+            fail_every=args.fail_every,
+        )
     except KeyboardInterrupt:
         pass
     except OSError as error:
@@ -130,6 +144,8 @@ def _start(args: argparse.Namespace, settings: Settings) -> int:
         raise RuntimeError(f"port {args.port} on {HOST} is already in use; choose another --port")
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     log_path = settings.state_dir / "crm_api.log"
+    # Generated here, before the server reads it, so both sides hold the same token.
+    token = crm_api_token(settings.state_dir)
     command = [sys.executable, str(Path(__file__).resolve()), "serve", "--port", str(args.port),
                "--db", str(args.db), "--fail-every", str(args.fail_every)]  # fmt: skip
     with log_path.open("ab") as log:
@@ -140,7 +156,7 @@ def _start(args: argparse.Namespace, settings: Settings) -> int:
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         exited = process.poll() is not None
-        if not exited and _healthy(args.port):
+        if not exited and _healthy(args.port, token):
             break
         if exited or time.monotonic() > deadline:
             _terminate(process.pid)
@@ -187,7 +203,7 @@ def _status(settings: Settings) -> int:
         print("CRM API stopped")
         return 1
     pid, port = running
-    if not _healthy(port):
+    if not _healthy(port, crm_api_token(settings.state_dir)):
         print(f"CRM API process {pid} is up but does not answer on port {port}")
         return 1
     print(f"CRM API running on http://{HOST}:{port}{crm_api.API_PREFIX} (pid {pid})")
@@ -198,7 +214,7 @@ def main(argv: list[str]) -> int:
     settings = load_settings()
     args = _parse(argv, settings)
     if args.command == "serve":
-        return _serve(args)
+        return _serve(args, settings)
     if args.command == "start":
         return _start(args, settings)
     if args.command == "stop":

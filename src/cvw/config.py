@@ -8,6 +8,7 @@ they are dbt vars and seeds in ``dbt_project/``.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from cvw.credentials import crm_api_token
 from cvw.roles import CORE_BANKING_READER, LOADER, PUBLISHER, TRANSFORMER
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -248,7 +250,16 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         **({"PGPASSFILE": str(settings.passfile)} if settings.embedded else {}),
         "MARTS_READER_ROLE": settings.marts_reader_role,
         "MARTS_PII_READER_ROLE": settings.marts_pii_reader_role,
-        "AIRFLOW_CONN_CRM_API": f"http://{crm.netloc}{crm.path}",
+        # JSON rather than a URI, so the token needs no escaping.
+        "AIRFLOW_CONN_CRM_API": json.dumps(
+            {
+                "conn_type": crm.scheme or "http",
+                "host": crm.hostname,
+                "port": crm.port or (443 if crm.scheme == "https" else 80),
+                "schema": crm.path.strip("/"),
+                "password": crm_api_token(settings.state_dir),
+            }
+        ),
         "ERP_EXPORT_DIR": str(settings.erp_export_dir),
         **dbt_env(settings.component_url(TRANSFORMER)),
     }

@@ -45,3 +45,11 @@ def secret(state_dir: Path, name: str) -> str:
     if not value:
         raise RuntimeError(f"secret file {path} is empty; remove it to generate a new one")
     return value
+
+
+CRM_API_TOKEN_ENV = "CRM_API_TOKEN"
+
+
+def crm_api_token(state_dir: Path) -> str:
+    """The CRM API's bearer token: ``CRM_API_TOKEN`` where a container sets it, else generated."""
+    return os.environ.get(CRM_API_TOKEN_ENV, "").strip() or secret(state_dir, "crm_api_token")

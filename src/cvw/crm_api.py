@@ -6,6 +6,11 @@ values never skips or repeats a row. ``updated_since`` is an inclusive and
 ``updated_before`` an exclusive bound on ``updated_at``. The database is opened read-only
 for each request, so the server holds no data and sees the file as the generator left it.
 
+Every request must carry ``Authorization: Bearer <token>``; one without it, or with
+another token, gets 401 and a body that says nothing about the data. The token is
+compared in constant time, so response timing does not reveal how much of a guess
+was right.
+
 ``fail_every=N`` makes every N-th entity request answer 503, which lets tests and demos
 show that extraction survives a flaky source.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import logging
 import re
@@ -38,6 +44,7 @@ _INTEGER_TYPES = {"integer", "bigint"}
 _QUERY_PARAMS = {"updated_since", "updated_before", "page_size", "cursor"}
 # An unencoded "+00:00" in a query string arrives as " 00:00"; put the sign back.
 _LOST_PLUS = re.compile(r" (\d{2}(:?\d{2})?)$")
+_REALM = 'Bearer realm="crm-api"'
 
 logger = logging.getLogger("cvw.crm_api")
 
@@ -153,19 +160,32 @@ class CrmApiServer(ThreadingHTTPServer):
     """The HTTP server, with per-resource request counts that tests can inspect."""
 
     def __init__(
-        self, address: tuple[str, int], db_path: Path, *, fail_every: int, page_size_max: int
+        self,
+        address: tuple[str, int],
+        db_path: Path,
+        *,
+        token: str,
+        fail_every: int,
+        page_size_max: int,
     ) -> None:
+        if not token:
+            raise ValueError("the CRM API needs a non-empty token")
         if fail_every < 0:
             raise ValueError("fail_every must be 0 (never fail) or a positive number")
         if page_size_max < 1:
             raise ValueError("page_size_max must be at least 1")
         self.db_path = db_path
+        self._token = token.encode()
         self.fail_every = fail_every
         self.page_size_max = page_size_max
         self.hits: Counter[str] = Counter()
         self._entity_requests = 0
         self._lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def token_matches(self, presented: str) -> bool:
+        # Header values arrive decoded as Latin-1; encoding them back gives the bytes sent.
+        return hmac.compare_digest(presented.encode("latin-1", "replace"), self._token)
 
     def record_hit(self, resource: str) -> bool:
         """Count a request; return True when fault injection says this one must fail."""
@@ -184,7 +204,24 @@ class _Handler(BaseHTTPRequestHandler):
     # every page would then wait ~40 ms on a kept-alive connection.
     disable_nagle_algorithm = True
 
+    def _authorized(self) -> bool:
+        """Whether the request carries the server's token; if not, answer 401 and say no more."""
+        scheme, _, presented = (self.headers.get("Authorization") or "").strip().partition(" ")
+        if scheme.lower() == "bearer" and self.server.token_matches(presented.strip()):
+            return True
+        # RFC 6750: a request without credentials gets the bare challenge, a wrong one
+        # is told its token is invalid.
+        challenge = _REALM if not scheme else f'{_REALM}, error="invalid_token"'
+        self._send(
+            HTTPStatus.UNAUTHORIZED,
+            {"error": "missing or invalid bearer token"},
+            {"WWW-Authenticate": challenge},
+        )
+        return False
+
     def do_GET(self) -> None:
+        if not self._authorized():
+            return
         url = urlsplit(self.path)
         path = url.path.rstrip("/")
         if not path.startswith(API_PREFIX + "/"):
@@ -226,15 +263,21 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, {"data": records, "next_cursor": next_cursor})
 
     def _send_method_not_allowed(self) -> None:
+        if not self._authorized():
+            return
         self._send(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "the CRM API is read-only: use GET"})
 
     do_POST = do_PUT = do_PATCH = do_DELETE = _send_method_not_allowed
 
-    def _send(self, status: HTTPStatus, body: dict[str, Any]) -> None:
+    def _send(
+        self, status: HTTPStatus, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         payload = json.dumps(body, separators=(",", ":")).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
 
@@ -243,18 +286,32 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def make_server(
-    db_path: Path, host: str, port: int, *, fail_every: int = 0, page_size_max: int = 1000
+    db_path: Path,
+    host: str,
+    port: int,
+    *,
+    token: str,
+    fail_every: int = 0,
+    page_size_max: int = 1000,
 ) -> ThreadingHTTPServer:
     """A bound, not yet serving, CRM API server; port 0 picks a free port."""
-    return CrmApiServer((host, port), db_path, fail_every=fail_every, page_size_max=page_size_max)
+    return CrmApiServer(
+        (host, port), db_path, token=token, fail_every=fail_every, page_size_max=page_size_max
+    )
 
 
 def serve(
-    db_path: Path, host: str, port: int, *, fail_every: int = 0, page_size_max: int = 1000
+    db_path: Path,
+    host: str,
+    port: int,
+    *,
+    token: str,
+    fail_every: int = 0,
+    page_size_max: int = 1000,
 ) -> None:
     """Serve the CRM API until interrupted."""
     with make_server(
-        db_path, host, port, fail_every=fail_every, page_size_max=page_size_max
+        db_path, host, port, token=token, fail_every=fail_every, page_size_max=page_size_max
     ) as server:
         logger.info(
             "CRM API on http://%s:%d%s over %s (fail_every=%d)",

@@ -47,12 +47,14 @@ def postgres_url(conn_id: str) -> str:
     return f"postgresql://{credentials}@{conn.host}:{conn.port or 5432}/{conn.schema}{query}"
 
 
-def http_base_url(conn_id: str) -> str:
+def http_base_url_and_token(conn_id: str) -> tuple[str, str]:
+    """The base URL of an HTTP API and the bearer token kept as its connection's password."""
     from airflow.sdk import BaseHook
 
     conn = BaseHook.get_connection(conn_id)
     path = f"/{conn.schema.strip('/')}" if conn.schema else ""
-    return f"{conn.conn_type or 'http'}://{conn.host}:{conn.port or 80}{path}"
+    base_url = f"{conn.conn_type or 'http'}://{conn.host}:{conn.port or 80}{path}"
+    return base_url, conn.password or ""
 
 
 def erp_export_dir() -> Path:

@@ -25,6 +25,7 @@ import pytest
 from cvw.config import load_settings
 from cvw.extract.crm_client import CallLimits, CrmApiError, RetryPolicy, iter_pages
 
+TOKEN = "token-of-the-hostile-test-api"
 # Per-read timeout far above the request deadline: only the deadline can stop a trickle.
 RETRY = RetryPolicy(attempts=2, initial_wait_s=0.01, max_wait_s=0.01, timeout_s=5.0)
 LIMITS = CallLimits(request_deadline_s=0.3, max_pages=50, max_empty_pages=5, max_retry_after_s=3.0)
@@ -101,11 +102,14 @@ def serve() -> Iterator[Callable[[Respond], HostileServer]]:
         server.server_close()
 
 
-def _extract(base_url: str, limits: CallLimits | None = LIMITS) -> list[list[dict[str, Any]]]:
+def _extract(
+    base_url: str, limits: CallLimits | None = LIMITS, token: str = TOKEN
+) -> list[list[dict[str, Any]]]:
     pages: list[list[dict[str, Any]]] = []
     for page in iter_pages(
         base_url,
         "contacts",
+        token=token,
         updated_since=None,
         updated_before=None,
         page_size=2,
@@ -116,9 +120,9 @@ def _extract(base_url: str, limits: CallLimits | None = LIMITS) -> list[list[dic
     return pages
 
 
-def _failure(base_url: str, limits: CallLimits | None = LIMITS) -> str:
+def _failure(base_url: str, limits: CallLimits | None = LIMITS, token: str = TOKEN) -> str:
     with pytest.raises(CrmApiError) as raised:
-        _extract(base_url, limits)
+        _extract(base_url, limits, token)
     message = str(raised.value)
     assert "\n" not in message
     assert message.startswith("CRM API contacts: ")
@@ -362,3 +366,38 @@ def test_connection_refused_fails_after_the_last_attempt() -> None:
     assert message.startswith(
         f"CRM API contacts: giving up after 2 attempts on {base_url}/contacts: ConnectError:"
     )
+
+
+def _refusing(status: int, authorizations: list[str | None]) -> Respond:
+    def respond(handler: _Handler, query: dict[str, str]) -> None:
+        authorizations.append(handler.headers.get("Authorization"))
+        body = json.dumps({"error": "missing or invalid bearer token"}).encode()
+        handler.send_body(status, body, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+    return respond
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_token_fails_at_once_without_retry(serve, status: int) -> None:
+    authorizations: list[str | None] = []
+    server = serve(_refusing(status, authorizations))
+    message = _failure(server.base_url)
+
+    assert message == (
+        f"CRM API contacts: HTTP {status} from {server.base_url}/contacts: the API token was"
+        " refused (check the password of Airflow connection crm_api)"
+    )
+    # RETRY allows two attempts: one request means the refusal was not retried.
+    assert authorizations == [f"Bearer {TOKEN}"]
+
+
+def test_missing_token_sends_no_header_and_says_so(serve) -> None:
+    authorizations: list[str | None] = []
+    server = serve(_refusing(401, authorizations))
+    message = _failure(server.base_url, token="")
+
+    assert message == (
+        f"CRM API contacts: HTTP 401 from {server.base_url}/contacts: no API token was sent"
+        " (the password of Airflow connection crm_api is empty)"
+    )
+    assert authorizations == [None]

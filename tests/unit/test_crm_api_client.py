@@ -21,6 +21,8 @@ from cvw.config import PROJECT_ROOT
 from cvw.crm_api import CrmApiServer, make_server
 from cvw.extract.crm_client import CrmApiError, RetryPolicy, iter_pages, iter_records
 
+TOKEN = "token-of-the-test-crm-api"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 FAST = RetryPolicy(attempts=5, initial_wait_s=0.01, max_wait_s=0.05, timeout_s=5.0)
 BASE = datetime(2026, 3, 4, 10, 15, tzinfo=UTC)
 # Few distinct timestamps for many rows, so pages must split runs of equal updated_at.
@@ -92,7 +94,7 @@ def crm_server(crm_db: Path) -> Iterator[ServerFactory]:
     servers: list[CrmApiServer] = []
 
     def start(fail_every: int = 0, db_path: Path = crm_db) -> tuple[CrmApiServer, str]:
-        server = make_server(db_path, "127.0.0.1", 0, fail_every=fail_every)
+        server = make_server(db_path, "127.0.0.1", 0, token=TOKEN, fail_every=fail_every)
         assert isinstance(server, CrmApiServer)
         serving = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
         serving.start()
@@ -113,7 +115,13 @@ def test_pages_return_every_record_once_in_key_order(crm_server: ServerFactory) 
     server, base = crm_server()
     pages = list(
         iter_pages(
-            base, "contacts", updated_since=None, updated_before=None, page_size=3, retry=FAST
+            base,
+            "contacts",
+            token=TOKEN,
+            updated_since=None,
+            updated_before=None,
+            page_size=3,
+            retry=FAST,
         )
     )
     records = [record for page in pages for record in page]
@@ -125,13 +133,22 @@ def test_pages_return_every_record_once_in_key_order(crm_server: ServerFactory) 
 
 def test_values_keep_their_stored_form(crm_server: ServerFactory) -> None:
     _, base = crm_server()
-    surveys = list(iter_records(base, "surveys", updated_since=None, updated_before=None))
-    contacts = list(iter_records(base, "contacts", updated_since=None, updated_before=None))
+    surveys = list(
+        iter_records(base, "surveys", token=TOKEN, updated_since=None, updated_before=None)
+    )
+    contacts = list(
+        iter_records(base, "contacts", token=TOKEN, updated_since=None, updated_before=None)
+    )
 
     assert {s["survey_id"]: s["score"] for s in surveys} == {f"S{n:03d}": n + 1 for n in range(5)}
     assert contacts[0]["updated_at"].endswith("+00:00")
     assert any(c["cif"] is None for c in contacts)
-    assert list(iter_records(base, "interactions", updated_since=None, updated_before=None)) == []
+    assert (
+        list(
+            iter_records(base, "interactions", token=TOKEN, updated_since=None, updated_before=None)
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -163,7 +180,13 @@ def test_bounds_are_inclusive_then_exclusive(
     )
     got = list(
         iter_records(
-            base, "contacts", updated_since=since, updated_before=before, page_size=4, retry=FAST
+            base,
+            "contacts",
+            token=TOKEN,
+            updated_since=since,
+            updated_before=before,
+            page_size=4,
+            retry=FAST,
         )
     )
     assert expected, "the bounds should select some rows"
@@ -179,6 +202,7 @@ def test_client_sends_bounds_as_utc_on_the_given_client(crm_server: ServerFactor
             iter_pages(
                 base,
                 "contacts",
+                token=TOKEN,
                 updated_since=datetime(2026, 3, 4, 16, 15, tzinfo=plus_five),
                 updated_before=datetime(2026, 3, 4, 19, 15, 30, tzinfo=plus_five),
                 page_size=20,
@@ -202,7 +226,7 @@ def test_server_reads_z_suffix_and_lost_plus_sign(crm_server: ServerFactory) -> 
     }
     for raw in ("2026-03-04T13:15:00Z", "2026-03-04T13:15:00+00:00", "2026-03-04T15:15:00+02:00"):
         # Built by hand so "+" goes unencoded, as from a shell one-liner.
-        response = httpx.get(f"{base}/contacts?page_size=100&updated_since={raw}")
+        response = httpx.get(f"{base}/contacts?page_size=100&updated_since={raw}", headers=AUTH)
         assert response.status_code == 200, response.text
         assert {r["contact_id"] for r in response.json()["data"]} == expected
 
@@ -211,7 +235,13 @@ def test_client_retries_through_injected_failures(crm_server: ServerFactory) -> 
     server, base = crm_server(fail_every=2)
     records = list(
         iter_records(
-            base, "contacts", updated_since=None, updated_before=None, page_size=5, retry=FAST
+            base,
+            "contacts",
+            token=TOKEN,
+            updated_since=None,
+            updated_before=None,
+            page_size=5,
+            retry=FAST,
         )
     )
 
@@ -228,7 +258,11 @@ def test_client_gives_up_after_last_attempt(
     policy = RetryPolicy(attempts=2, initial_wait_s=0.01, max_wait_s=0.01, timeout_s=5.0)
 
     with pytest.raises(CrmApiError) as raised:
-        list(iter_records(base, "contacts", updated_since=None, updated_before=None, retry=policy))
+        list(
+            iter_records(
+                base, "contacts", token=TOKEN, updated_since=None, updated_before=None, retry=policy
+            )
+        )
 
     message = str(raised.value)
     assert "contacts" in message and f"{base}/contacts" in message and "503" in message
@@ -249,6 +283,7 @@ def test_connection_refused_is_retried_then_reported() -> None:
             iter_records(
                 f"http://127.0.0.1:{port}/api/v1",
                 "contacts",
+                token=TOKEN,
                 updated_since=None,
                 updated_before=None,
                 retry=policy,
@@ -259,7 +294,11 @@ def test_connection_refused_is_retried_then_reported() -> None:
 def test_unknown_entity_fails_at_once(crm_server: ServerFactory) -> None:
     server, base = crm_server()
     with pytest.raises(CrmApiError, match="CRM API accounts: HTTP 404") as raised:
-        list(iter_records(base, "accounts", updated_since=None, updated_before=None, retry=FAST))
+        list(
+            iter_records(
+                base, "accounts", token=TOKEN, updated_since=None, updated_before=None, retry=FAST
+            )
+        )
 
     assert "unknown entity" in str(raised.value)
     assert server.hits["accounts"] == 1
@@ -281,7 +320,7 @@ def test_bad_parameters_are_400_naming_the_parameter(
     crm_server: ServerFactory, query: str, parameter: str
 ) -> None:
     _, base = crm_server()
-    response = httpx.get(f"{base}/contacts?{query}")
+    response = httpx.get(f"{base}/contacts?{query}", headers=AUTH)
     assert response.status_code == 400
     assert parameter in response.json()["error"]
 
@@ -291,7 +330,13 @@ def test_bad_page_size_from_client_raises_without_retry(crm_server: ServerFactor
     with pytest.raises(CrmApiError, match="HTTP 400.*page_size"):
         list(
             iter_records(
-                base, "contacts", updated_since=None, updated_before=None, page_size=0, retry=FAST
+                base,
+                "contacts",
+                token=TOKEN,
+                updated_since=None,
+                updated_before=None,
+                page_size=0,
+                retry=FAST,
             )
         )
     assert server.hits["contacts"] == 1
@@ -299,8 +344,8 @@ def test_bad_page_size_from_client_raises_without_retry(crm_server: ServerFactor
 
 def test_health_and_missing_database(crm_server: ServerFactory, tmp_path: Path) -> None:
     _, base = crm_server(db_path=tmp_path / "absent.sqlite3")
-    assert httpx.get(f"{base}/health").json() == {"status": "ok"}
-    response = httpx.get(f"{base}/contacts")
+    assert httpx.get(f"{base}/health", headers=AUTH).json() == {"status": "ok"}
+    response = httpx.get(f"{base}/contacts", headers=AUTH)
     assert response.status_code == 503
     assert "absent.sqlite3" in response.json()["error"]
     assert not (tmp_path / "absent.sqlite3").exists()
@@ -310,7 +355,13 @@ def test_naive_bounds_are_rejected(crm_server: ServerFactory) -> None:
     _, base = crm_server()
     with pytest.raises(ValueError, match="timezone-aware"):
         list(
-            iter_records(base, "contacts", updated_since=datetime(2026, 1, 1), updated_before=None)
+            iter_records(
+                base,
+                "contacts",
+                token=TOKEN,
+                updated_since=datetime(2026, 1, 1),
+                updated_before=None,
+            )
         )
 
 
@@ -320,11 +371,23 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _listening_addresses(port: int) -> set[str]:
+    """The IPv4 addresses with a socket listening on ``port``, read from the kernel's table."""
+    addresses = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, local_port = local.split(":")
+        if int(local_port, 16) == port and state == "0A":  # 0A: LISTEN
+            addresses.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return addresses
+
+
 def test_cli_start_status_stop(crm_db: Path, tmp_path: Path) -> None:
     port = _free_port()
     state_dir = tmp_path / "state"
+    # Without CRM_API_TOKEN the server generates its token under the state directory.
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "CRM_API_TOKEN"},
         "CVW_STATE_DIR": str(state_dir),
         "CVW_CRM_PORT": str(port),
         "CRM_DB_PATH": str(crm_db),
@@ -347,10 +410,17 @@ def test_cli_start_status_stop(crm_db: Path, tmp_path: Path) -> None:
         env["CVW_STATE_DIR"] = str(state_dir)
         assert clash.returncode == 1
         assert clash.stderr.startswith(f"error: port {port} on 127.0.0.1 is already in use")
+        assert _listening_addresses(port) == {"127.0.0.1"}
+        token_file = state_dir / "secrets" / "crm_api_token"
+        assert token_file.stat().st_mode & 0o777 == 0o600
+        token = token_file.read_text().strip()
+        assert len(token) >= 40
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 401
         records = list(
             iter_records(
                 f"http://127.0.0.1:{port}/api/v1",
                 "contacts",
+                token=token,
                 updated_since=None,
                 updated_before=None,
                 retry=FAST,
@@ -363,7 +433,8 @@ def test_cli_start_status_stop(crm_db: Path, tmp_path: Path) -> None:
     assert not (state_dir / "crm_api.pid").exists()
     assert cli("status").returncode == 1
     assert cli("stop").returncode == 0
-    assert (state_dir / "crm_api.log").exists()
+    log = (state_dir / "crm_api.log").read_text()
+    assert "GET /api/v1/contacts" in log and token not in log
 
     bad = cli("start", "--port", "0")
     assert bad.returncode != 0

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import re
+from urllib.parse import urlsplit
+
 import yaml
 
 from cvw.config import PROJECT_ROOT
-from cvw.pipeline import CORE_BANKING_CONN_ID, CRM_API_CONN_ID, WAREHOUSE_CONN_ID
+from cvw.pipeline import (
+    CORE_BANKING_CONN_ID,
+    CRM_API_CONN_ID,
+    LOADER_CONN_ID,
+    PUBLISHER_CONN_ID,
+    TRANSFORMER_CONN_ID,
+)
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
 
@@ -21,7 +31,8 @@ def test_compose_defines_postgres_and_the_airflow_services():
 
 def test_every_connection_the_dag_uses_is_configured():
     environment = _environment("airflow-scheduler")
-    for conn_id in (WAREHOUSE_CONN_ID, CORE_BANKING_CONN_ID, CRM_API_CONN_ID):
+    conn_ids = (LOADER_CONN_ID, TRANSFORMER_CONN_ID, PUBLISHER_CONN_ID)
+    for conn_id in (*conn_ids, CORE_BANKING_CONN_ID, CRM_API_CONN_ID):
         assert f"AIRFLOW_CONN_{conn_id.upper()}" in environment
     for name in ("WAREHOUSE_HOST", "WAREHOUSE_PORT", "WAREHOUSE_USER", "WAREHOUSE_DB"):
         assert name in environment, f"dbt profile variable {name} missing"
@@ -54,3 +65,80 @@ def test_the_dag_reads_the_manifest_the_image_parsed():
     assert "--target-path" not in dockerfile
     environment = _environment("airflow-scheduler")
     assert environment["CVW_DBT_TARGET_PATH"] == "/opt/cvw/dbt_project/target"
+
+
+COMPOSE_TEXT = (PROJECT_ROOT / "docker-compose.yml").read_text()
+# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}, ...
+VARIABLE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<operator>:?[-?+])?[^}]*\}")
+SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET")
+
+
+def _substituted(value: str) -> str:
+    """``value`` with every variable replaced by a placeholder, as compose would fill it."""
+    return VARIABLE.sub("placeholder", value)
+
+
+def test_no_secret_has_a_default_and_each_must_be_set():
+    secrets = [
+        m for m in VARIABLE.finditer(COMPOSE_TEXT) if any(w in m["name"] for w in SECRET_WORDS)
+    ]
+    assert {m["name"] for m in secrets} >= {
+        "POSTGRES_PASSWORD", "AIRFLOW_DB_PASSWORD", "AIRFLOW_JWT_SECRET", "CRM_API_TOKEN"
+    }  # fmt: skip
+    for match in secrets:
+        assert match["operator"] == ":?", f"{match[0]} must fail when unset, not default"
+
+
+def test_every_published_port_is_on_the_loopback_interface():
+    published = [
+        str(port) for service in COMPOSE["services"].values() for port in service.get("ports", [])
+    ]
+    assert published, "the API server's port must stay published"
+    for port in published:
+        assert port.startswith("127.0.0.1:"), port
+
+
+def test_airflow_metadata_is_apart_from_the_warehouse():
+    environment = _environment("airflow-scheduler")
+    metadata = urlsplit(_substituted(environment["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]))
+    warehouse = urlsplit(_substituted(environment["WAREHOUSE_URL"]))
+    core_banking = urlsplit(_substituted(environment["CORE_BANKING_URL"]))
+    assert metadata.username == "airflow"
+    assert metadata.username not in {"postgres", warehouse.username, core_banking.username}
+    assert metadata.path == "/airflow"
+    assert metadata.path not in {warehouse.path, core_banking.path}
+    # Its own password too, not the superuser's.
+    assert "${AIRFLOW_DB_PASSWORD:?" in environment["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    init = (PROJECT_ROOT / "docker" / "init-airflow-database.sh").read_text()
+    assert "create role airflow login password :'airflow_password';" in init
+    assert "create database airflow owner airflow;" in init
+    assert "AIRFLOW_DB_PASSWORD" in _environment("postgres")
+
+
+def test_the_crm_api_and_its_connection_share_the_token():
+    served = _environment("crm-api")["CRM_API_TOKEN"]
+    assert served.startswith("${CRM_API_TOKEN:?")
+    for service in ("airflow-scheduler", "airflow-apiserver"):
+        connection = json.loads(_environment(service)["AIRFLOW_CONN_CRM_API"])
+        assert connection["password"] == served
+        api_url = urlsplit(_environment(service)["CRM_API_URL"])
+        assert (connection["host"], connection["port"]) == (api_url.hostname, api_url.port)
+        assert connection["schema"] == api_url.path.strip("/")
+
+
+def test_env_example_lists_every_required_variable_without_values():
+    required = {m["name"] for m in VARIABLE.finditer(COMPOSE_TEXT) if m["operator"] == ":?"}
+    lines = (PROJECT_ROOT / ".env.example").read_text().splitlines()
+    settings = [line for line in lines if line.strip() and not line.startswith("#")]
+    assert {line.split("=", 1)[0] for line in settings} == required
+    assert all(line.endswith("=") for line in settings), "no real values in .env.example"
+    for ignore_file in (".gitignore", ".dockerignore"):
+        assert ".env" in (PROJECT_ROOT / ignore_file).read_text().splitlines()
+
+
+def test_pipeline_components_never_log_in_as_the_superuser():
+    environment = _environment("airflow-scheduler")
+    for name, value in environment.items():
+        if name.startswith("AIRFLOW_CONN_") and value.startswith("postgresql://"):
+            assert "postgres:" not in value.split("@")[0], name
+    assert environment["WAREHOUSE_USER"] == "cvw_transformer"

@@ -39,6 +39,7 @@ def extract_table(
     warehouse: psycopg.Connection,
     client: httpx.Client,
     base_url: str,
+    token: str,
     source: SourceTable,
     logical_date: date,
     window_end: datetime,
@@ -51,6 +52,7 @@ def extract_table(
         pages = iter_pages(
             base_url,
             source.name,
+            token=token,
             updated_since=window.start,
             updated_before=window.end,
             retry=retry,
@@ -71,6 +73,7 @@ def extract_table(
 def extract_crm(
     warehouse_url: str,
     base_url: str,
+    token: str,
     logical_date: date,
     window_end: datetime,
     progress: Callable[[str], None] = print,
@@ -82,7 +85,7 @@ def extract_crm(
             warehouse_url,
             "crm",
             lambda warehouse, source: extract_table(
-                warehouse, client, base_url, source, logical_date, window_end, policy
+                warehouse, client, base_url, token, source, logical_date, window_end, policy
             ),
             progress,
         )

@@ -1,7 +1,8 @@
 """Paged reads from the CRM REST API, with retries for a source that is sometimes down.
 
-Connection errors, timeouts, HTTP 429 and 5xx are retried with exponential backoff and
-jitter; any other 4xx means the request itself is wrong, so it fails at once. A 429 or
+Every request carries the API's bearer token. Connection errors, timeouts, HTTP 429 and
+5xx are retried with exponential backoff and jitter; any other 4xx means the request
+itself is wrong, so it fails at once, and a 401 or 403 says so in terms of the token. A 429 or
 503 with ``Retry-After`` waits as long as the API asks, up to a cap; a longer wait fails
 at once. A request that still fails after the last attempt raises :class:`CrmApiError`
 with one line that names the entity, the URL and the last error.
@@ -132,8 +133,18 @@ def _iso_utc(name: str, value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat()
 
 
+def _auth_headers(token: str) -> dict[str, str]:
+    # Without a token no header goes out, so the API's 401 names the real cause.
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def _read_response(
-    client: httpx.Client, url: str, params: dict[str, Any], timeout_s: float, deadline_s: float
+    client: httpx.Client,
+    url: str,
+    params: dict[str, Any],
+    headers: dict[str, str],
+    timeout_s: float,
+    deadline_s: float,
 ) -> tuple[httpx.Response, bytes]:
     """Status, headers and whole body of one GET, given up once ``deadline_s`` has passed.
 
@@ -144,7 +155,7 @@ def _read_response(
     started = time.monotonic()
     # No single wait may outlast the whole request's budget either.
     timeout = min(timeout_s, deadline_s)
-    with client.stream("GET", url, params=params, timeout=timeout) as response:
+    with client.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
         body = bytearray()
         for chunk in response.iter_bytes():
             body += chunk
@@ -190,14 +201,23 @@ def _get_page(
     url: str,
     entity: str,
     params: dict[str, Any],
+    headers: dict[str, str],
     timeout_s: float,
     limits: CallLimits,
 ) -> dict[str, Any]:
     response, body = _within_deadline(
-        lambda: _read_response(client, url, params, timeout_s, limits.request_deadline_s),
+        lambda: _read_response(client, url, params, headers, timeout_s, limits.request_deadline_s),
         limits.request_deadline_s,
     )
     status = response.status_code
+    if status in (401, 403):
+        # A refused token does not heal on retry; the operator must fix the connection.
+        cause = (
+            "the API token was refused (check the password of Airflow connection crm_api)"
+            if headers
+            else "no API token was sent (the password of Airflow connection crm_api is empty)"
+        )
+        raise CrmApiError(f"CRM API {entity}: HTTP {status} from {url}: {cause}")
     if status == 429 or status >= 500:
         retry_after = (
             _retry_after_s(response.headers.get("Retry-After")) if status in (429, 503) else None
@@ -268,12 +288,14 @@ def _retrying(entity: str, retry: RetryPolicy) -> Retrying:
 def _pages(
     client: httpx.Client,
     base_url: str,
+    token: str,
     entity: str,
     params: dict[str, Any],
     retry: RetryPolicy,
     limits: CallLimits,
 ) -> Iterator[list[dict[str, Any]]]:
     url = f"{base_url.rstrip('/')}/{entity}"
+    headers = _auth_headers(token)
     retrying = _retrying(entity, retry)
     cursor: str | None = None
     requested_cursors: set[str] = set()
@@ -284,7 +306,9 @@ def _pages(
             requested_cursors.add(cursor)
             page_params = {**params, "cursor": cursor}
         try:
-            page = retrying(_get_page, client, url, entity, page_params, retry.timeout_s, limits)
+            page = retrying(
+                _get_page, client, url, entity, page_params, headers, retry.timeout_s, limits
+            )
         except _RETRYABLE as error:
             detail = " ".join(f"{type(error).__name__}: {error}".split())
             raise CrmApiError(
@@ -318,6 +342,7 @@ def iter_pages(
     base_url: str,
     entity: str,
     *,
+    token: str,
     updated_since: datetime | None,
     updated_before: datetime | None,
     page_size: int = 500,
@@ -328,8 +353,9 @@ def iter_pages(
     """Pages of ``entity`` records changed in ``[updated_since, updated_before)``.
 
     Pages come in ``(updated_at, primary key)`` order and follow the API's cursor until the
-    last page. Without ``client`` a private one is opened and closed when iteration ends.
-    Without ``limits`` they come from the configuration (``cvw.config``).
+    last page. ``token`` is the API's bearer token. Without ``client`` a private one is
+    opened and closed when iteration ends. Without ``limits`` they come from the
+    configuration (``cvw.config``).
     """
     bounds = limits or CallLimits.from_settings(load_settings())
     params: dict[str, Any] = {"page_size": page_size}
@@ -338,16 +364,17 @@ def iter_pages(
         if stamp is not None:
             params[name] = stamp
     if client is not None:
-        yield from _pages(client, base_url, entity, params, retry, bounds)
+        yield from _pages(client, base_url, token, entity, params, retry, bounds)
         return
     with httpx.Client() as own_client:
-        yield from _pages(own_client, base_url, entity, params, retry, bounds)
+        yield from _pages(own_client, base_url, token, entity, params, retry, bounds)
 
 
 def iter_records(
     base_url: str,
     entity: str,
     *,
+    token: str,
     updated_since: datetime | None,
     updated_before: datetime | None,
     page_size: int = 500,
@@ -359,6 +386,7 @@ def iter_records(
     for page in iter_pages(
         base_url,
         entity,
+        token=token,
         updated_since=updated_since,
         updated_before=updated_before,
         page_size=page_size,

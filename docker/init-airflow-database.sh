@@ -1,0 +1,14 @@
+#!/bin/bash
+# Airflow's metadata gets its own database owned by its own role: the Airflow
+# services never log in as the superuser and own nothing in the warehouse.
+# The password comes from the environment (docker-compose.yml), so none is written here.
+set -e
+if [ -z "${AIRFLOW_DB_PASSWORD}" ]; then
+    echo "AIRFLOW_DB_PASSWORD must be set" >&2
+    exit 1
+fi
+psql -v ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" --dbname postgres \
+    -v airflow_password="${AIRFLOW_DB_PASSWORD}" <<'SQL'
+create role airflow login password :'airflow_password';
+create database airflow owner airflow;
+SQL

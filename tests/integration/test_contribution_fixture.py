@@ -31,8 +31,10 @@ import pytest
 import yaml
 from psycopg import sql
 
-from cvw.config import PROJECT_ROOT, dbt_env
+from cvw.config import PROJECT_ROOT, Settings, dbt_env
 from cvw.landing import ensure_raw_tables
+
+from .conftest import bootstrap_access
 
 pytestmark = pytest.mark.integration
 
@@ -680,10 +682,11 @@ def expected_ledger(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
 
 
 def test_contribution_mart_matches_an_independent_computation(
-    scratch_database: str, tmp_path: Path
+    scratch_database: str, tmp_path: Path, test_settings: Settings
 ) -> None:
     rows = raw_rows()
     land(scratch_database, rows)
+    bootstrap_access(scratch_database, test_settings.state_dir)  # provisional: access bootstrap
 
     result = dbt_build(scratch_database, tmp_path)
     assert result.returncode == 0, result.stdout[-4000:]

@@ -28,7 +28,7 @@ from cvw.config import Settings, sibling_database_url
 from cvw.generate.next_day import append_next_day
 from tests.integration.frames import scalar
 
-from .conftest import CRM_CLI, MOMENT
+from .conftest import CRM_CLI, MOMENT, bootstrap_access
 
 pytestmark = pytest.mark.integration
 
@@ -43,9 +43,9 @@ def _fresh_warehouse(test_settings: Settings, admin_url: str, name: str) -> Sett
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
         conn.execute(f'create database "{name}"')
-    return replace(
-        test_settings, warehouse_url=sibling_database_url(test_settings.warehouse_url, name)
-    )
+    url = sibling_database_url(test_settings.warehouse_url, name)
+    bootstrap_access(url, test_settings.state_dir)  # provisional: access bootstrap
+    return replace(test_settings, warehouse_url=url)
 
 
 def _run(settings: Settings, moment) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 from cvw.credentials import crm_api_token
 from cvw.roles import CORE_BANKING_READER, LOADER, PUBLISHER, TRANSFORMER
@@ -213,12 +213,15 @@ def with_user(url: str, user: str, database: str | None = None) -> str:
 def dbt_env(url: str) -> dict[str, str]:
     """The variables ``dbt_project/profiles.yml`` reads, derived from a warehouse URL."""
     parts = urlsplit(url)
+    passfile = parse_qs(parts.query).get("passfile")
     return {
         "WAREHOUSE_HOST": parts.hostname or "127.0.0.1",
         "WAREHOUSE_PORT": str(parts.port or 5432),
         "WAREHOUSE_USER": parts.username or "postgres",
         "WAREHOUSE_PASSWORD": parts.password or "",
         "WAREHOUSE_DB": parts.path.lstrip("/") or "warehouse",
+        # dbt's profile has no passfile option; libpq takes it from the environment.
+        **({"PGPASSFILE": passfile[0]} if passfile else {}),
     }
 
 

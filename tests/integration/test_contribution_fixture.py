@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, getcontext
 from pathlib import Path
@@ -31,7 +32,8 @@ import pytest
 import yaml
 from psycopg import sql
 
-from cvw.config import PROJECT_ROOT, dbt_env
+from cvw.access import bootstrap
+from cvw.config import PROJECT_ROOT, Settings, dbt_env
 from cvw.landing import ensure_raw_tables
 
 pytestmark = pytest.mark.integration
@@ -680,10 +682,11 @@ def expected_ledger(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
 
 
 def test_contribution_mart_matches_an_independent_computation(
-    scratch_database: str, tmp_path: Path
+    scratch_database: str, tmp_path: Path, test_settings: Settings
 ) -> None:
     rows = raw_rows()
     land(scratch_database, rows)
+    bootstrap(replace(test_settings, warehouse_url=scratch_database))
 
     result = dbt_build(scratch_database, tmp_path)
     assert result.returncode == 0, result.stdout[-4000:]

@@ -23,6 +23,7 @@ import psycopg
 import pytest
 
 from cvw import runner
+from cvw.access import bootstrap
 from cvw.checksums import table_checksums
 from cvw.config import Settings, sibling_database_url
 from cvw.generate.next_day import append_next_day
@@ -43,9 +44,11 @@ def _fresh_warehouse(test_settings: Settings, admin_url: str, name: str) -> Sett
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
         conn.execute(f'create database "{name}"')
-    return replace(
+    settings = replace(
         test_settings, warehouse_url=sibling_database_url(test_settings.warehouse_url, name)
     )
+    bootstrap(settings)
+    return settings
 
 
 def _run(settings: Settings, moment) -> None:

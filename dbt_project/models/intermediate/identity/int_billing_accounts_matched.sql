@@ -46,11 +46,15 @@ billing_accounts as (
 
 ),
 
+-- Keys are hashed like the stored customer keys
+-- (int_customer_identities_normalized), so each rule compares hashes of
+-- normalized values.
 registration_numbers_by_account as (
 
     select distinct
         billing_account_id,
-        {{ identity_national_id_key('registration_number') }} as registration_number_key
+        {{ identity_hash(identity_national_id_key('registration_number')) }}
+            as registration_number_key
     from invoices
     where {{ identity_national_id_key('registration_number') }} is not null
 
@@ -70,6 +74,16 @@ billing_names_normalized as (
     'billing_names_normalized', ['billing_account_id', 'normalized_name'],
     'company_name_suffixes', 'billing_name_keys'
 ) }},
+
+billing_name_keys_hashed as (
+
+    select
+        billing_account_id,
+        {{ identity_hash('name_key') }} as name_key,
+        {{ identity_hash('name_token_key') }} as name_token_key
+    from billing_name_keys
+
+),
 
 registration_number_candidates as (
 
@@ -91,22 +105,22 @@ registration_number_candidates as (
 name_candidates as (
 
     select
-        billing_name_keys.billing_account_id,
+        billing_name_keys_hashed.billing_account_id,
         customer_identities.customer_id,
         'name' as match_rule
-    from billing_name_keys
+    from billing_name_keys_hashed
     inner join customer_identities
-        on billing_name_keys.name_key = customer_identities.name_key
+        on billing_name_keys_hashed.name_key = customer_identities.name_key
 
     union
 
     select
-        billing_name_keys.billing_account_id,
+        billing_name_keys_hashed.billing_account_id,
         customer_identities.customer_id,
         'name' as match_rule
-    from billing_name_keys
+    from billing_name_keys_hashed
     inner join customer_identities
-        on billing_name_keys.name_token_key = customer_identities.name_token_key
+        on billing_name_keys_hashed.name_token_key = customer_identities.name_token_key
 
 ),
 

@@ -55,12 +55,19 @@ contact_attributes_normalized as (
     'contact_name_keys'
 ) }},
 
+-- Hashed like the stored customer keys (int_customer_identities_normalized),
+-- so each rule compares hashes of normalized values.
 contacts_keyed as (
 
     select
-        contact_attributes_normalized.*,
-        contact_name_keys.name_key,
-        contact_name_keys.name_token_key
+        contact_attributes_normalized.contact_id,
+        contact_attributes_normalized.claimed_customer_id,
+        contact_attributes_normalized.claimed_customer_key,
+        {{ identity_hash('contact_attributes_normalized.national_id_key') }} as national_id_key,
+        {{ identity_hash('contact_attributes_normalized.phone_key') }} as phone_key,
+        {{ identity_hash('contact_attributes_normalized.email_key') }} as email_key,
+        {{ identity_hash('contact_name_keys.name_key') }} as name_key,
+        {{ identity_hash('contact_name_keys.name_token_key') }} as name_token_key
     from contact_attributes_normalized
     inner join contact_name_keys
         on contact_attributes_normalized.contact_id = contact_name_keys.contact_id

@@ -1,6 +1,8 @@
 -- One row per core-banking customer with the normalized attributes that CRM
 -- contacts and ERP billing accounts are matched on: national ID, phone,
--- e-mail and two name keys (see macros/identity/). A table indexed on every
+-- e-mail and two name keys (see macros/identity/). Each key is stored as its
+-- keyed hash (identity_hash), taken after normalizing, so the matching models
+-- hash their side the same way and compare hashes. A table indexed on every
 -- key, so each matching rule is an equality lookup.
 {{
     config(
@@ -52,12 +54,11 @@ final as (
     select
         customer_attributes_normalized.customer_id,
         customer_attributes_normalized.customer_type,
-        customer_attributes_normalized.national_id_key,
-        customer_attributes_normalized.phone_key,
-        customer_attributes_normalized.email_key,
-        customer_attributes_normalized.normalized_name,
-        customer_name_keys.name_key,
-        customer_name_keys.name_token_key
+        {{ identity_hash('customer_attributes_normalized.national_id_key') }} as national_id_key,
+        {{ identity_hash('customer_attributes_normalized.phone_key') }} as phone_key,
+        {{ identity_hash('customer_attributes_normalized.email_key') }} as email_key,
+        {{ identity_hash('customer_name_keys.name_key') }} as name_key,
+        {{ identity_hash('customer_name_keys.name_token_key') }} as name_token_key
     from customer_attributes_normalized
     inner join customer_name_keys
         on customer_attributes_normalized.customer_id = customer_name_keys.customer_id

@@ -29,6 +29,7 @@ final as (
         customer_id,
         customer_type,
         full_name,
+        {{ mask_person_name('full_name') }} as full_name_masked,
         segment,
         industry,
         branch_id,

@@ -250,6 +250,7 @@ final as (
         customers.customer_id,
         customers.customer_type,
         customers.full_name,
+        customers.full_name_masked,
         customers.segment,
         customers.industry,
         customers.branch_id,

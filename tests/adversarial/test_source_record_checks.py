@@ -101,7 +101,14 @@ def land_crm(url: str, entity: str, records: list[dict[str, Any]]) -> dict[str, 
         ensure_raw_tables(warehouse)
         warehouse.commit()
         crm.extract_table(
-            warehouse, client, "http://crm.test/api/v1", source, LOGICAL_DATE, MOMENT, NO_RETRY
+            warehouse,
+            client,
+            "http://crm.test/api/v1",
+            "test-token",
+            source,
+            LOGICAL_DATE,
+            MOMENT,
+            NO_RETRY,
         )
         warehouse.commit()
     return landed(url, source.raw_table)

@@ -95,3 +95,12 @@ def test_every_task_and_the_run_have_a_time_limit(dag_bag):
             longest_task = max(longest_task, task.execution_timeout)
         # A run limit below one task's own limit would make that limit meaningless.
         assert dag.dagrun_timeout >= longest_task
+
+
+def test_roles_are_checked_before_anything_is_extracted(dag_bag):
+    dag = dag_bag.dags["customer_value_nightly"]
+    check = dag.get_task("check_roles")
+    assert check.upstream_task_ids == set()
+    for task in dag.tasks:
+        if task.task_id.startswith("extract_"):
+            assert "check_roles" in task.upstream_task_ids, task.task_id

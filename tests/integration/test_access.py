@@ -6,10 +6,13 @@ generated (read by libpq from the passfile), the way the component does.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import psycopg
 import pytest
 from psycopg import errors
 
+from cvw.access import missing_roles
 from cvw.config import Settings, with_user
 from cvw.roles import LOADER, PUBLISHER, TRANSFORMER
 from cvw.runner import DagRunResult
@@ -149,3 +152,10 @@ def test_files_with_personal_data_are_private(published, test_settings):
         if (path.is_dir() and mode & 0o066) or (path.is_file() and mode & 0o077):
             exposed.append(f"{oct(mode & 0o777)} {path.relative_to(test_settings.state_dir)}")
     assert not exposed, "\n".join(exposed[:20])
+
+
+def test_a_missing_reader_role_is_named_before_a_run(published, test_settings):
+    settings = replace(test_settings, marts_reader_role="cvw_no_such_reader")
+    url = with_user(test_settings.warehouse_url, TRANSFORMER)
+    assert missing_roles(url, settings) == ["cvw_no_such_reader"]
+    assert missing_roles(url, test_settings) == []

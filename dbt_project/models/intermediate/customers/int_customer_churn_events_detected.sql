@@ -112,12 +112,60 @@ month_end_balances as (
 
 ),
 
+transaction_days as (
+
+    select
+        transactions.customer_id,
+        cast(transactions.posted_at as date) as transaction_date
+    from transactions
+    cross join reporting_bounds
+    where cast(transactions.posted_at as date) <= reporting_bounds.last_reporting_date
+
+),
+
+transaction_days_bucketed as (
+
+    select
+        customer_id,
+        transaction_date,
+        floor(
+            (transaction_date - date '1970-01-01')
+            / cast({{ var('churn_dormancy_days') }} as numeric)
+        ) as dormancy_bucket
+    from transaction_days
+
+),
+
+-- Only the first and last transaction day of each customer and run of
+-- churn_dormancy_days days (a bucket) can bound a quiet spell: a day with a
+-- later one in its bucket is followed within fewer than churn_dormancy_days
+-- days, and a day with an earlier one is preceded as closely, so dropping
+-- the days in between leaves the spells unchanged. On a bank-size build this
+-- turns about 16M customer-days into a few hundred thousand rows.
+transaction_days_bounding_buckets as (
+
+    select
+        customer_id,
+        min(transaction_date) as first_transaction_date,
+        max(transaction_date) as last_transaction_date
+    from transaction_days_bucketed
+    group by customer_id, dormancy_bucket
+
+),
+
 evidence_days as (
 
-    select distinct
+    select
         customer_id,
-        cast(posted_at as date) as evidence_date
-    from transactions
+        first_transaction_date as evidence_date
+    from transaction_days_bounding_buckets
+
+    union
+
+    select
+        customer_id,
+        last_transaction_date as evidence_date
+    from transaction_days_bounding_buckets
 
     union
 

@@ -49,7 +49,7 @@ test: install ## Run the test suite (unit, DAG integrity, integration on embedde
 test-unit: install ## Run the fast tests only
 	@$(BIN)/pytest -m "not integration"
 
-lint: install ## ruff and sqlfluff
+lint: db-start ## ruff and sqlfluff (sqlfluff compiles the dbt project against the warehouse)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@eval "$$($(BIN)/python -m cvw.config)" && cd dbt_project && ../$(BIN)/sqlfluff lint models

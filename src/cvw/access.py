@@ -37,6 +37,7 @@ from psycopg import sql
 
 from cvw.config import Settings, sibling_database_url
 from cvw.credentials import secret
+from cvw.identity_key import IDENTITY_KEY_DDL, install_identity_key
 from cvw.roles import CORE_BANKING_READER, LOADER, MARTS_OWNER, PUBLISHER, TRANSFORMER
 
 RAW_SCHEMAS = ("raw_core_banking", "raw_erp", "raw_crm", "raw_meta")
@@ -125,10 +126,6 @@ create table if not exists warehouse_meta.quality_checks (
     expectations_evaluated integer not null,
     expectations_failed integer not null,
     failures text[] not null
-);
-create table if not exists warehouse_meta.identity_hash_key (
-    inner_pad bytea not null,
-    outer_pad bytea not null
 )"""
 
 
@@ -144,6 +141,7 @@ def _warehouse_steps(settings: Settings) -> list[Step]:
         f"alter default privileges for role {LOADER} in schema {raw}"
         f" grant select on tables to {TRANSFORMER}",
         *META_DDL.split(";\n"),
+        IDENTITY_KEY_DDL,
         "revoke all on schema warehouse_meta from public",
         f"grant usage on schema warehouse_meta to {TRANSFORMER}, {PUBLISHER}",
         f"grant select, insert on warehouse_meta.quality_checks to {TRANSFORMER}",
@@ -179,7 +177,7 @@ def setup_script(settings: Settings) -> str:
         if step.database != database:
             lines.append(f"\\connect {step.database}")
             database = step.database
-        lines.append(step.statement.strip() + ";")
+        lines.append(step.statement.strip().rstrip(";") + ";")
     return "\n".join(lines) + "\n"
 
 
@@ -211,8 +209,6 @@ def _adopt_existing_objects(conn: psycopg.Connection) -> None:
 def bootstrap(settings: Settings) -> None:
     """Create the roles and grants as the administrator of ``WAREHOUSE_URL``, with
     generated passwords in the state directory's passfile (``write_passfile``)."""
-    from cvw.identity_key import install_identity_key
-
     connections: dict[str, psycopg.Connection] = {}
     try:
         for step in setup_steps(settings):

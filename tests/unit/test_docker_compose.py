@@ -110,7 +110,9 @@ def test_airflow_metadata_is_apart_from_the_warehouse():
     # Its own password too, not the superuser's.
     assert "${AIRFLOW_DB_PASSWORD:?" in environment["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     init = (PROJECT_ROOT / "docker" / "init-airflow-database.sh").read_text()
-    assert "create role airflow login password :'airflow_password';" in init
+    # The password reaches psql through its environment, never as a literal.
+    assert "\\getenv airflow_db_password AIRFLOW_DB_PASSWORD" in init
+    assert "alter role airflow password %L', :'airflow_db_password'" in init
     assert "create database airflow owner airflow;" in init
     assert "AIRFLOW_DB_PASSWORD" in _environment("postgres")
 

@@ -36,6 +36,13 @@ def server_settings(total_memory_bytes: int, cpus: int) -> dict[str, str]:
     pipeline and the OS cache) and 64 MB per sort or hash. JIT compiles each
     query for a second or more, which the warehouse's many short queries never
     earn back, so it is off.
+
+    The embedded server has no standby and no WAL archive, so it keeps the
+    minimal WAL level: a table dbt creates and fills in one transaction is then
+    written once and synced at commit instead of also going through the WAL
+    (a 23M-row `create table as` took 14 s instead of 20-30 s at M). A server
+    that streams to a standby or archives WAL for point-in-time recovery needs
+    `replica` and pays that cost.
     """
     total_mib = total_memory_bytes // MIB
     shared_buffers = max(128, min(total_mib // 8, 2048))
@@ -48,6 +55,8 @@ def server_settings(total_memory_bytes: int, cpus: int) -> dict[str, str]:
         "checkpoint_timeout": "15min",
         "random_page_cost": "1.1",
         "jit": "off",
+        "wal_level": "minimal",
+        "max_wal_senders": "0",
         "max_worker_processes": str(max(8, cpus)),
         "max_parallel_workers": str(cpus),
         "max_parallel_workers_per_gather": str(max(1, cpus // 2)),

@@ -2,6 +2,15 @@
 -- onboarded on or before the month end and not closed before the month start.
 -- Adds the inputs of the tier rules: whole months of tenure at the month end
 -- and the highest days past due over the customer's loan snapshots that month.
+-- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+{{
+    config(
+        indexes=[
+            {'columns': ['customer_id', 'month'], 'unique': true},
+        ]
+    )
+}}
+
 with
 
 customers as (

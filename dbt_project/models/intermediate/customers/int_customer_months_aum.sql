@@ -2,6 +2,15 @@
 -- balances of the product families in var aum_product_families (deposits and
 -- wealth). Loans and cards are not assets the customer keeps with the bank.
 -- Shared by the retail sub-tiers and the lifecycle stages.
+-- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+{{
+    config(
+        indexes=[
+            {'columns': ['customer_id', 'month'], 'unique': true},
+        ]
+    )
+}}
+
 with
 
 balances as (

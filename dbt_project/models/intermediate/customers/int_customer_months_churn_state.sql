@@ -2,6 +2,15 @@
 -- customer's onboarding month on (closed customers stay, as churned). A
 -- customer is churned at a month end when a churn event has fired on or
 -- before it and the customer has not come back by then.
+-- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+{{
+    config(
+        indexes=[
+            {'columns': ['customer_id', 'month'], 'unique': true},
+        ]
+    )
+}}
+
 with
 
 customers as (

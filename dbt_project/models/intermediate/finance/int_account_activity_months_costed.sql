@@ -10,6 +10,15 @@
 -- activity_cost = activity_count x unit_cost is exact to the cent.
 -- Only reporting months are costed: transactions of a month that has not
 -- closed yet (no month-end balances, no ERP unit costs) wait for its close.
+-- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+{{
+    config(
+        indexes=[
+            {'columns': ['account_id', 'month', 'activity'], 'unique': true},
+        ]
+    )
+}}
+
 with
 
 transactions as (

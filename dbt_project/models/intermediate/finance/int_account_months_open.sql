@@ -1,6 +1,15 @@
 -- One row per account and reporting month in which the account was open at
 -- some point: opened on or before the month end and not closed before the
 -- month start.
+-- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+{{
+    config(
+        indexes=[
+            {'columns': ['account_id', 'month'], 'unique': true},
+        ]
+    )
+}}
+
 with
 
 accounts as (

@@ -12,6 +12,15 @@
 --   deposit families:  average_balance x (ftp_rate - interest_rate) x days / basis
 --   credit families:   average_balance x (interest_rate - ftp_rate) x days / basis
 --   other (wealth):    0
+-- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+{{
+    config(
+        indexes=[
+            {'columns': ['account_id', 'balance_date'], 'unique': true},
+        ]
+    )
+}}
+
 with
 
 balances as (

@@ -4,6 +4,7 @@
 -- keyed hash (identity_hash), taken after normalizing, so the matching models
 -- hash their side the same way and compare hashes. A table indexed on every
 -- key, so each matching rule is an equality lookup.
+-- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
 {{
     config(
         indexes=[

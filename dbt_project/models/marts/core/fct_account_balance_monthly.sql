@@ -1,5 +1,14 @@
 -- Grain: one row per account and month with a month-end balance snapshot
 -- (account_id, month).
+-- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+{{
+    config(
+        indexes=[
+            {'columns': ['account_id', 'month'], 'unique': true},
+        ]
+    )
+}}
+
 with
 
 balances as (

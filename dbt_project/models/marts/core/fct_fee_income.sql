@@ -1,4 +1,13 @@
 -- Grain: one row per core-banking fee posting (fee_posting_id).
+-- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+{{
+    config(
+        indexes=[
+            {'columns': ['fee_posting_id'], 'unique': true},
+        ]
+    )
+}}
+
 with
 
 fee_postings as (

@@ -5,6 +5,15 @@
 -- decline > exploration > formation > stability.
 -- Comparisons look `lifecycle_compare_months` months back and only fire when
 -- the customer was active in that month (which the warehouse then holds).
+-- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+{{
+    config(
+        indexes=[
+            {'columns': ['customer_id', 'month'], 'unique': true},
+        ]
+    )
+}}
+
 {%- set compare_months = var('lifecycle_compare_months') | int %}
 with
 

@@ -5,6 +5,15 @@
 -- customers are private > affluent > mass by AUM and contribution_l12m;
 -- corporate customers are industry > regional > potential key accounts, or
 -- not a key account.
+-- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+{{
+    config(
+        indexes=[
+            {'columns': ['customer_id', 'month'], 'unique': true},
+        ]
+    )
+}}
+
 with
 
 customer_months_active as (

@@ -14,6 +14,15 @@
 -- computed from the unrounded economic capital.
 -- Months are reporting (closed) months: fees posted in a month that has not
 -- closed yet wait for its close.
+-- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+{{
+    config(
+        indexes=[
+            {'columns': ['customer_id', 'month'], 'unique': true},
+        ]
+    )
+}}
+
 {%- set fee_categories = [
     'settlement',
     'wealth_management',

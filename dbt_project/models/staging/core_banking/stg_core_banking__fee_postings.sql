@@ -1,3 +1,12 @@
+-- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+{{
+    config(
+        indexes=[
+            {'columns': ['fee_posting_id'], 'unique': true},
+        ]
+    )
+}}
+
 with
 
 source as (

@@ -155,6 +155,12 @@ class _AlertNotifier(BaseNotifier):
     def alert(self, context: Mapping[str, Any]) -> FailureAlert | None:
         raise NotImplementedError
 
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        # Alerts have no template fields. Rendering them anyway needs the DAG's
+        # templating, which the serialized DAG `airflow dags test` hands the run
+        # callback lacks: the callback would fail before sending anything.
+        return None
+
     def notify(self, context: Any) -> None:
         try:
             settings = load_settings()

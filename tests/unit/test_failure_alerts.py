@@ -254,3 +254,16 @@ def test_a_webhook_timeout_that_is_not_positive_is_refused(monkeypatch):
     monkeypatch.setenv("ALERT_WEBHOOK_TIMEOUT_S", "0")
     with pytest.raises(ValueError, match="ALERT_WEBHOOK_TIMEOUT_S must be a positive float"):
         load_settings()
+
+
+def test_called_as_airflow_calls_a_run_callback_with_a_serialized_dag(monkeypatch):
+    """`airflow dags test` hands the run callback a DAG that cannot render templates."""
+    with webhook_sink() as hook:
+        monkeypatch.setenv("ALERT_WEBHOOK_URL", hook.url)
+        context = {**_task_context(None), "reason": "all_tasks_deadlocked"}
+        context["dag"] = SimpleNamespace(dag_id="customer_value_nightly")
+        del context["exception"]
+        RunFailureNotifier()(context)
+    assert [post["failed_tasks"][0]["error"] for post in hook.posts] == [
+        "no task could run any more (deadlock); the run was failed"
+    ]

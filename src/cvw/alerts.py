@@ -84,12 +84,11 @@ def first_error_line(error: BaseException | str | None) -> str:
     """The exception's class and the first non-blank line of its message."""
     if error is None:
         return "no exception was recorded; see the task's log"
-    if isinstance(error, BaseException):
-        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-        name = type(error).__name__
-        return f"{name}: {lines[0]}" if lines else name
-    lines = [line.strip() for line in error.splitlines() if line.strip()]
-    return lines[0] if lines else "no error message was recorded; see the task's log"
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not isinstance(error, BaseException):
+        return lines[0] if lines else "no error message was recorded; see the task's log"
+    name = type(error).__name__
+    return f"{name}: {lines[0]}" if lines else name
 
 
 def _logical_date(context: Mapping[str, Any]) -> str:

@@ -27,6 +27,7 @@ from cosmos import (
 )
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
+from cvw.alerts import RunFailureNotifier, TaskFailureNotifier
 from cvw.config import load_settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -71,7 +72,15 @@ def _moment():
     dagrun_timeout=DAGRUN_TIMEOUT,
     doc_md=__doc__,
     tags=["customer_value", "nightly"],
-    default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=2)},
+    # Operators are alerted by the channels ALERT_* configure (README, "Alerts"):
+    # each task that fails for good names itself and its error; the run's own
+    # callback covers failures no task reports (the run's time limit).
+    on_failure_callback=RunFailureNotifier(),
+    default_args={
+        "retries": 2,
+        "retry_delay": pendulum.duration(minutes=2),
+        "on_failure_callback": TaskFailureNotifier(),
+    },
 )
 def customer_value_nightly():
     @task(execution_timeout=GATE_TIMEOUT)

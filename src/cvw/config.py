@@ -64,6 +64,13 @@ class Settings:
     crm_max_retry_after_s: float
     # Where this project's own dbt commands write the manifest Cosmos renders from.
     dbt_target_path: Path
+    # Failure alerts (cvw.alerts): an e-mail through an Airflow SMTP connection,
+    # a JSON POST to a webhook, both or neither. Empty means not configured.
+    alert_smtp_conn_id: str
+    alert_email_to: tuple[str, ...]
+    alert_email_from: str
+    alert_webhook_url: str
+    alert_webhook_timeout_s: float
 
     @property
     def embedded(self) -> bool:
@@ -181,6 +188,18 @@ def load_settings() -> Settings:
         crm_max_retry_after_s=_positive("CVW_CRM_MAX_RETRY_AFTER_S", "120", float),
         # An image that ships a parsed manifest points this at it.
         dbt_target_path=Path(_env("CVW_DBT_TARGET_PATH", str(state_dir / "dbt" / "target"))),
+        alert_smtp_conn_id=_env("ALERT_SMTP_CONN", ""),
+        alert_email_to=tuple(
+            address.strip()
+            for address in _env("ALERT_EMAIL_TO", "").replace(";", ",").split(",")
+            if address.strip()
+        ),
+        # Empty: the sender is the SMTP connection's `from_email` extra.
+        alert_email_from=_env("ALERT_EMAIL_FROM", ""),
+        alert_webhook_url=_env("ALERT_WEBHOOK_URL", ""),
+        # An alert is sent while the run is being failed: a webhook that hangs
+        # must not hold the callback (and the next alert) for long.
+        alert_webhook_timeout_s=_positive("ALERT_WEBHOOK_TIMEOUT_S", "10", float),
     )
 
 

@@ -104,3 +104,15 @@ def test_roles_are_checked_before_anything_is_extracted(dag_bag):
     for task in dag.tasks:
         if task.task_id.startswith("extract_"):
             assert "check_roles" in task.upstream_task_ids, task.task_id
+
+
+def test_every_task_and_the_run_alert_operators_when_they_fail(dag_bag):
+    """A task's own callback is the only one Airflow 3 hands the task's exception."""
+    from cvw.alerts import RunFailureNotifier, TaskFailureNotifier
+
+    for dag in dag_bag.dags.values():
+        assert isinstance(dag.on_failure_callback, RunFailureNotifier), dag.dag_id
+        for task in dag.tasks:
+            callbacks = task.on_failure_callback
+            callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+            assert any(isinstance(c, TaskFailureNotifier) for c in callbacks), task.task_id

@@ -144,3 +144,16 @@ def test_pipeline_components_never_log_in_as_the_superuser():
         if name.startswith("AIRFLOW_CONN_") and value.startswith("postgresql://"):
             assert "postgres:" not in value.split("@")[0], name
     assert environment["WAREHOUSE_USER"] == "cvw_transformer"
+
+
+def test_failure_alerts_are_optional_and_reach_every_airflow_service():
+    """Tasks send a failed task's alert; the DAG processor runs the run's own callback."""
+    alert_settings = {
+        "ALERT_SMTP_CONN", "AIRFLOW_CONN_ALERT_SMTP", "ALERT_EMAIL_TO", "ALERT_EMAIL_FROM",
+        "ALERT_WEBHOOK_URL",
+    }  # fmt: skip
+    for service in ("airflow-scheduler", "airflow-dag-processor", "airflow-apiserver"):
+        environment = _environment(service)
+        for name in alert_settings:
+            # Unset means no alert, never a default address, server or URL.
+            assert environment[name] == f"${{{name}:-}}", (service, name)

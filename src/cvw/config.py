@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
@@ -64,6 +64,8 @@ class Settings:
     crm_max_retry_after_s: float
     # Where this project's own dbt commands write the manifest Cosmos renders from.
     dbt_target_path: Path
+    # Where each publish's monthly finance pack (Excel workbook) is written.
+    finance_pack_dir: Path
 
     @property
     def embedded(self) -> bool:
@@ -119,6 +121,10 @@ class Settings:
     @property
     def airflow_log_dir(self) -> Path:
         return self.airflow_home / "logs"
+
+    def finance_pack_path(self, logical_date: date) -> Path:
+        """The finance pack of one logical date; a rerun of the date replaces it."""
+        return self.finance_pack_dir / f"finance_pack_{logical_date.isoformat()}.xlsx"
 
     def runtime_dirs(self) -> list[Path]:
         """The folders the tools expect to exist (an absent TMPDIR is silently ignored)."""
@@ -181,6 +187,7 @@ def load_settings() -> Settings:
         crm_max_retry_after_s=_positive("CVW_CRM_MAX_RETRY_AFTER_S", "120", float),
         # An image that ships a parsed manifest points this at it.
         dbt_target_path=Path(_env("CVW_DBT_TARGET_PATH", str(state_dir / "dbt" / "target"))),
+        finance_pack_dir=Path(_env("CVW_FINANCE_PACK_DIR", str(state_dir / "finance_packs"))),
     )
 
 
@@ -248,6 +255,8 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW_CONN_WAREHOUSE_LOADER": settings.component_url(LOADER),
         "AIRFLOW_CONN_WAREHOUSE_TRANSFORMER": settings.component_url(TRANSFORMER),
         "AIRFLOW_CONN_WAREHOUSE_PUBLISHER": settings.component_url(PUBLISHER),
+        # The finance pack reads the published marts as BI does, names masked.
+        "AIRFLOW_CONN_WAREHOUSE_MARTS_READER": settings.component_url(settings.marts_reader_role),
         "AIRFLOW_CONN_CORE_BANKING": settings.core_banking_extract_url,
         # dbt's driver reads the embedded roles' passwords from here too.
         **({"PGPASSFILE": str(settings.passfile)} if settings.embedded else {}),
@@ -264,6 +273,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
             }
         ),
         "ERP_EXPORT_DIR": str(settings.erp_export_dir),
+        "CVW_FINANCE_PACK_DIR": str(settings.finance_pack_dir),
         **dbt_env(settings.component_url(TRANSFORMER)),
     }
 

@@ -113,12 +113,14 @@ def _write_totals(worksheet: Worksheet, data: SheetData, formats: _Formats) -> N
         if not column.total:
             worksheet.write_blank(row, col, None, total_format)
             continue
-        exact_sum = sum((Decimal(r[column.name] or 0) for r in data.rows), Decimal(0))
+        exact_sum = float(sum((Decimal(r[column.name] or 0) for r in data.rows), Decimal(0)))
+        if not data.rows:
+            # No range to sum: a formula here would refer to its own cell.
+            worksheet.write_number(row, col, exact_sum, total_format)
+            continue
         first = xl_rowcol_to_cell(FIRST_DATA_ROW, col)
-        last = xl_rowcol_to_cell(max(FIRST_DATA_ROW, row - 1), col)
-        worksheet.write_formula(
-            row, col, f"=SUBTOTAL(9,{first}:{last})", total_format, float(exact_sum)
-        )
+        last = xl_rowcol_to_cell(row - 1, col)
+        worksheet.write_formula(row, col, f"=SUBTOTAL(9,{first}:{last})", total_format, exact_sum)
 
 
 def _write_sheet(workbook: xlsxwriter.Workbook, data: SheetData, formats: _Formats) -> None:

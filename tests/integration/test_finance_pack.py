@@ -297,7 +297,7 @@ def test_rules_sheet_states_the_rates_the_month_used(pack, month, test_settings)
     )
     assert len(curve) > 0
     for term, rate in zip(curve["term_months"], curve["ftp_rate"], strict=True):
-        row = by_key[("ftp_rate", str(term))]
+        row = by_key[("ftp_rate", f"term_months {term}")]
         assert Decimal(str(row["Value"])) == Decimal(str(rate))
         assert row["Source month"].date() == month
     unit_costs = frame(

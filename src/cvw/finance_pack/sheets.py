@@ -240,7 +240,8 @@ RULES_AND_RATES = Sheet(
         " from marts.contribution_rates_monthly where month = %(month)s"
         " order by array_position(array['contribution_rule', 'ftp_rate', 'unit_cost',"
         " 'capital_ratio', 'concentration_limit'], rate_group),"
-        " case when rate_group = 'ftp_rate' then cast(rate_key as integer) end, rate_key"
+        " case when rate_group = 'ftp_rate'"
+        " then cast(split_part(rate_key, ' ', 2) as integer) end, rate_key"
     ),
     columns=(
         Column("rate_group", "Group", Kind.TEXT),

@@ -3,11 +3,12 @@
 -- marts (the monthly finance pack, BI) can state them without reading the
 -- landings, the seeds or the dbt project:
 --   ftp_rate              the ERP FTP curve dated the first day of the month,
---                         one row per term point (rate_key = term in months)
+--                         one row per term point (rate_key `term_months <n>`)
 --   unit_cost             the ERP unit cost of each cost-to-serve activity for
 --                         the month's accounting period (rate_key = activity)
 --   capital_ratio         the seeds economic_capital_ratios_by_risk_rating
---                         (loans) and _by_product_family (cards)
+--                         (loans, `risk_rating <rating>`) and
+--                         _by_product_family (cards, `product_family <family>`)
 --   contribution_rule     the dbt vars of fct_customer_contribution_monthly
 --   concentration_limit   the seed concentration_limits (contribution_concentration)
 -- source_month is the month of the ERP curve or period a rate comes from,
@@ -61,7 +62,7 @@ ftp_curve_points as (
     select
         reporting_months.month,
         'ftp_rate' as rate_group,
-        cast(ftp_rates.term_months as text) as rate_key,
+        'term_months ' || ftp_rates.term_months as rate_key,
         cast(ftp_rates.ftp_rate as numeric(18, 6)) as rate_value,
         'annual rate' as rate_unit,
         'ERP FTP curve' as rate_source,

@@ -6,7 +6,9 @@ landings with Great Expectations and the sources' freshness with dbt, builds
 the customer 360, contribution and tier marts with dbt (one Airflow task per
 model, rendered by Cosmos from the dbt manifest), checks the built marts, and
 only then publishes them to schema `marts` in one transaction. A failed check
-stops the run before publish and the last good marts stay served.
+stops the run before publish and the last good marts stay served. After each
+publish it writes the monthly finance pack (an Excel workbook) from the
+published marts, read as the BI reader.
 
 Each extract is incremental (a watermark per table) and idempotent per logical
 date: rerunning a date replaces that date's landing.
@@ -46,6 +48,8 @@ FRESHNESS_TIMEOUT = pendulum.duration(minutes=15)
 DBT_TIMEOUT = pendulum.duration(hours=2)
 # Publishing renames two schemas in one transaction; it only waits on readers' locks.
 PUBLISH_TIMEOUT = pendulum.duration(minutes=15)
+# The finance pack reads a few hundred rollup rows; minutes even at bank size.
+FINANCE_PACK_TIMEOUT = pendulum.duration(minutes=15)
 # The run starts at 02:00 UTC; six hours covers the longest path above with one
 # retry of an extract, and ends a run that cannot finish before the next day's
 # work starts (max_active_runs=1 would otherwise hold back the next night).
@@ -232,13 +236,24 @@ def customer_value_nightly():
         publication = publish_marts(postgres_url(PUBLISHER_CONN_ID), _moment().logical_date)
         return publication.table_row_counts
 
+    @task(execution_timeout=FINANCE_PACK_TIMEOUT)
+    def write_finance_pack() -> str:
+        """The month's finance workbook from the marts just published; a rerun replaces it."""
+        from cvw.config import load_settings
+        from cvw.finance_pack import write_finance_pack as write
+        from cvw.pipeline import MARTS_READER_CONN_ID, postgres_url
+
+        logical_date = _moment().logical_date
+        path = load_settings().finance_pack_path(logical_date)
+        return str(write(postgres_url(MARTS_READER_CONN_ID), path, logical_date))
+
     landed = [extract_core_banking(), extract_erp(), extract_crm()]
     check_roles() >> landed
     raw_checked, sources_fresh = validate_raw_landings(), check_source_freshness()
     landed >> raw_checked
     landed >> sources_fresh
     [raw_checked, sources_fresh] >> producer
-    dbt_build >> validate_marts() >> publish()
+    dbt_build >> validate_marts() >> publish() >> write_finance_pack()
 
 
 customer_value_nightly()

@@ -75,7 +75,9 @@ def main() -> int:
         print(f"error: {failure}", file=sys.stderr)
         return 1
     dbt_tasks = sum(1 for task in result.task_states if task.startswith("dbt_build."))
-    print(render(settings.warehouse_url, logical_moment.date(), manifest, dbt_tasks))
+    logical_date = logical_moment.date()
+    pack = settings.finance_pack_path(logical_date)
+    print(render(settings.warehouse_url, logical_date, manifest, dbt_tasks, pack))
     kept = "; the embedded PostgreSQL keeps running (make stop)" if settings.embedded else ""
     print(f"Demo finished in {time.monotonic() - total:.0f} s{kept}.")
     if settings.embedded:

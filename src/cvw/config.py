@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
@@ -71,6 +71,8 @@ class Settings:
     alert_email_from: str
     alert_webhook_url: str
     alert_webhook_timeout_s: float
+    # Where each publish's monthly finance pack (Excel workbook) is written.
+    finance_pack_dir: Path
 
     @property
     def embedded(self) -> bool:
@@ -126,6 +128,10 @@ class Settings:
     @property
     def airflow_log_dir(self) -> Path:
         return self.airflow_home / "logs"
+
+    def finance_pack_path(self, logical_date: date) -> Path:
+        """The finance pack of one logical date; a rerun of the date replaces it."""
+        return self.finance_pack_dir / f"finance_pack_{logical_date.isoformat()}.xlsx"
 
     def runtime_dirs(self) -> list[Path]:
         """The folders the tools expect to exist (an absent TMPDIR is silently ignored)."""
@@ -200,6 +206,7 @@ def load_settings() -> Settings:
         # An alert is sent while the run is being failed: a webhook that hangs
         # must not hold the callback (and the next alert) for long.
         alert_webhook_timeout_s=_positive("ALERT_WEBHOOK_TIMEOUT_S", "10", float),
+        finance_pack_dir=Path(_env("CVW_FINANCE_PACK_DIR", str(state_dir / "finance_packs"))),
     )
 
 
@@ -267,6 +274,8 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW_CONN_WAREHOUSE_LOADER": settings.component_url(LOADER),
         "AIRFLOW_CONN_WAREHOUSE_TRANSFORMER": settings.component_url(TRANSFORMER),
         "AIRFLOW_CONN_WAREHOUSE_PUBLISHER": settings.component_url(PUBLISHER),
+        # The finance pack reads the published marts as BI does, names masked.
+        "AIRFLOW_CONN_WAREHOUSE_MARTS_READER": settings.component_url(settings.marts_reader_role),
         "AIRFLOW_CONN_CORE_BANKING": settings.core_banking_extract_url,
         # dbt's driver reads the embedded roles' passwords from here too.
         **({"PGPASSFILE": str(settings.passfile)} if settings.embedded else {}),
@@ -283,6 +292,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
             }
         ),
         "ERP_EXPORT_DIR": str(settings.erp_export_dir),
+        "CVW_FINANCE_PACK_DIR": str(settings.finance_pack_dir),
         **dbt_env(settings.component_url(TRANSFORMER)),
     }
 

@@ -15,6 +15,8 @@ from urllib.parse import quote, urlencode
 LOADER_CONN_ID = "warehouse_loader"
 TRANSFORMER_CONN_ID = "warehouse_transformer"
 PUBLISHER_CONN_ID = "warehouse_publisher"
+# The BI reader role (MARTS_READER_ROLE): the finance pack reads what BI reads.
+MARTS_READER_CONN_ID = "warehouse_marts_reader"
 CORE_BANKING_CONN_ID = "core_banking"
 CRM_API_CONN_ID = "crm_api"
 

@@ -54,7 +54,13 @@ def portfolio_headlines(conn: psycopg.Connection) -> list[str]:
     return lines
 
 
-def render(warehouse_url: str, logical_date: date, manifest_path: Path, dbt_tasks: int) -> str:
+def render(
+    warehouse_url: str,
+    logical_date: date,
+    manifest_path: Path,
+    dbt_tasks: int,
+    finance_pack: Path | None = None,
+) -> str:
     lines = [f"Run for logical date {logical_date}"]
     with psycopg.connect(warehouse_url) as conn:
         lines.append("Rows extracted (loaded / quarantined) per source table:")
@@ -92,6 +98,9 @@ def render(warehouse_url: str, logical_date: date, manifest_path: Path, dbt_task
         for table, rows in sorted(table_counts.items()):
             lines.append(f"  {f'marts.{table}':<44} {rows:>10,} rows")
         lines.extend(headlines)
+    if finance_pack is not None:
+        written = "" if finance_pack.is_file() else " (not written)"
+        lines.append(f"Monthly finance pack: {finance_pack}{written}")
     return "\n".join(lines)
 
 

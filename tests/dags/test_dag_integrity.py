@@ -57,6 +57,11 @@ def test_dbt_models_are_rendered_between_the_gates(dag_bag):
         assert {"validate_raw_landings", "check_source_freshness"} <= ancestors, task.task_id
 
 
+def test_finance_pack_is_written_from_the_published_marts(dag_bag):
+    dag = dag_bag.dags["customer_value_nightly"]
+    assert dag.get_task("write_finance_pack").upstream_task_ids == {"publish"}
+
+
 def test_producing_tasks_declare_assets(dag_bag):
     dag = dag_bag.dags["customer_value_nightly"]
     for task_id in ("extract_core_banking", "extract_erp", "extract_crm", "publish"):

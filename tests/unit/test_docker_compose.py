@@ -13,6 +13,7 @@ from cvw.pipeline import (
     CORE_BANKING_CONN_ID,
     CRM_API_CONN_ID,
     LOADER_CONN_ID,
+    MARTS_READER_CONN_ID,
     PUBLISHER_CONN_ID,
     TRANSFORMER_CONN_ID,
 )
@@ -31,7 +32,7 @@ def test_compose_defines_postgres_and_the_airflow_services():
 
 def test_every_connection_the_dag_uses_is_configured():
     environment = _environment("airflow-scheduler")
-    conn_ids = (LOADER_CONN_ID, TRANSFORMER_CONN_ID, PUBLISHER_CONN_ID)
+    conn_ids = (LOADER_CONN_ID, TRANSFORMER_CONN_ID, PUBLISHER_CONN_ID, MARTS_READER_CONN_ID)
     for conn_id in (*conn_ids, CORE_BANKING_CONN_ID, CRM_API_CONN_ID):
         assert f"AIRFLOW_CONN_{conn_id.upper()}" in environment
     for name in ("WAREHOUSE_HOST", "WAREHOUSE_PORT", "WAREHOUSE_USER", "WAREHOUSE_DB"):

@@ -149,8 +149,9 @@ def _landed_columns(source: SourceTable) -> str:
     return ", ".join(source.column_names + [column.name for column in LINEAGE_COLUMNS])
 
 
-def copy_into_raw_sql(source: SourceTable, target: str | None = None) -> str:
-    return f"copy {target or source.raw_table} ({_landed_columns(source)}) from stdin"
+def copy_into_raw_sql(source: SourceTable, target: str | None = None, binary: bool = False) -> str:
+    options = " (format binary)" if binary else ""
+    return f"copy {target or source.raw_table} ({_landed_columns(source)}) from stdin{options}"
 
 
 def earliest_overlapping_date(
@@ -199,6 +200,7 @@ def replace_batch(
     window: Window,
     *,
     skip_landed: bool = False,
+    binary: bool = False,
 ) -> Iterator[Batch]:
     """Replace the batch of ``source`` for ``logical_date`` in one transaction.
 
@@ -207,7 +209,8 @@ def replace_batch(
     leaves the previous landing of that date untouched. With ``skip_landed``,
     rows go through a temporary table first and only those not landed yet by
     another date's batch reach the raw table (none of them can be on a first
-    load, which streams straight in).
+    load, which streams straight in). ``binary`` takes the COPY stream in
+    PostgreSQL's binary format, every landed column in its raw type.
     """
     started_at = datetime.now(UTC)
     batch = Batch(
@@ -241,7 +244,7 @@ def replace_batch(
             )
         with conn.cursor() as cursor:
             target = incoming if overlapping is not None else None
-            with cursor.copy(copy_into_raw_sql(source, target)) as copy:
+            with cursor.copy(copy_into_raw_sql(source, target, binary)) as copy:
                 batch.copy = copy
                 yield batch
             batch.copy = None

@@ -27,21 +27,35 @@ from datetime import date, datetime, timedelta
 import psycopg
 from psycopg import sql
 
-from cvw.catalog import SourceTable
+from cvw.catalog import LINEAGE_COLUMNS, SourceTable
 from cvw.config import load_settings
 from cvw.landing import Batch, land_system, replace_batch, window_for
 from cvw.watermarks import Window
 
 
 def extraction_query(source: SourceTable, window: Window, batch: Batch) -> sql.Composed:
-    """``COPY (select <columns>, <lineage literals> ...) TO STDOUT`` for one window."""
-    columns = [sql.Identifier(name) for name in source.column_names]
-    lineage = [sql.Literal(value) for value in batch.lineage]
+    """``COPY (select <columns>, <lineage literals> ...) TO STDOUT`` for one window.
+
+    Binary COPY: neither server formats or parses a value as text, which was
+    about half the warehouse's work per row (the lineage timestamp alone a
+    third). Binary needs the landing's exact types, so every column is cast
+    to its catalog type at the source (free where they already agree).
+    """
+    columns = [
+        sql.SQL("cast({} as {})").format(sql.Identifier(column.name), sql.SQL(column.type))
+        for column in source.columns
+    ]
+    lineage = [
+        sql.SQL("cast({} as {})").format(sql.Literal(value), sql.SQL(column.type))
+        for value, column in zip(batch.lineage, LINEAGE_COLUMNS, strict=True)
+    ]
     change = sql.Identifier(source.change_column)
     conditions = [sql.SQL("{} < {}").format(change, sql.Literal(window.end))]
     if window.start is not None:
         conditions.insert(0, sql.SQL("{} >= {}").format(change, sql.Literal(window.start)))
-    return sql.SQL("copy (select {columns} from {table} where {conditions}) to stdout").format(
+    return sql.SQL(
+        "copy (select {columns} from {table} where {conditions}) to stdout (format binary)"
+    ).format(
         columns=sql.SQL(", ").join(columns + lineage),
         table=sql.Identifier(source.name),
         conditions=sql.SQL(" and ").join(conditions),
@@ -57,7 +71,9 @@ def extract_table(
     lookback: timedelta,
 ) -> Batch:
     window = window_for(warehouse, source, logical_date, window_end, lookback)
-    with replace_batch(warehouse, source, logical_date, window, skip_landed=True) as batch:
+    with replace_batch(
+        warehouse, source, logical_date, window, skip_landed=True, binary=True
+    ) as batch:
         with core_banking.cursor() as cursor:
             with cursor.copy(extraction_query(source, window, batch)) as source_copy:
                 assert batch.copy is not None

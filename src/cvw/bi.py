@@ -11,7 +11,6 @@ holding that one role, so neither Superset's metadata nor the assets ever hold i
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -54,18 +53,21 @@ def reader_role(settings: Settings) -> str:
     return settings.marts_reader_role
 
 
+def _server_address(settings: Settings) -> str:
+    server = urlsplit(settings.warehouse_url)
+    return f"{server.hostname or '127.0.0.1'}:{server.port or 5432}"
+
+
 def warehouse_uri(settings: Settings) -> str:
     """The warehouse as the BI reader, without a password (libpq reads it from the passfile)."""
-    server = urlsplit(settings.warehouse_url)
-    address = f"{server.hostname or '127.0.0.1'}:{server.port or 5432}"
+    address = _server_address(settings)
     return f"postgresql+psycopg2://{reader_role(settings)}@{address}/{settings.warehouse_database}"
 
 
 def write_reader_passfile(settings: Settings) -> Path:
     """A libpq password file with the BI reader's line only: Superset can log in as nobody else."""
-    server = urlsplit(settings.warehouse_url)
     role = reader_role(settings)
-    line = f"{server.hostname or '127.0.0.1'}:{server.port or 5432}:*:{role}:{password(settings, role)}"
+    line = f"{_server_address(settings)}:*:{role}:{password(settings, role)}"
     path = secrets_dir(settings.state_dir) / "superset_pgpass"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -237,7 +239,3 @@ def stop(settings: Settings) -> bool:
         os.killpg(process_group, signal.SIGKILL)
     path.unlink(missing_ok=True)
     return True
-
-
-def remove_metadata(settings: Settings) -> None:
-    shutil.rmtree(home(settings), ignore_errors=True)

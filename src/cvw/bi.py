@@ -11,6 +11,8 @@ holding that one role, so neither Superset's metadata nor the assets ever hold i
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -160,9 +162,45 @@ def import_assets(settings: Settings, assets_dir: Path = ASSETS_DIR) -> None:
                 if path.parent.name == "databases":
                     config = yaml.safe_load(text)
                     config["sqlalchemy_uri"] = warehouse_uri(settings)
-                    text = yaml.safe_dump(config, sort_keys=False)
+                    text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
                 archive.writestr(f"assets/{path.relative_to(assets_dir)}", text)
         _superset(settings, "import-dashboards", "--path", str(bundle), "--username", ADMIN_USER)
+
+
+# The connection as committed: the import fills in the server (warehouse_uri).
+COMMITTED_URI = "postgresql+psycopg2:///warehouse"
+_EXPORT_ID_SUFFIX = re.compile(r"_\d+(?=\.yaml$)")
+
+
+def export_assets(settings: Settings, assets_dir: Path = ASSETS_DIR) -> list[Path]:
+    """Replace ``assets_dir`` with Superset's export of every dashboard, ready to commit.
+
+    File names lose the instance's ids (``Retention_3.yaml`` becomes ``Retention.yaml``)
+    so a re-export changes only what was edited, and the connection loses its server.
+    """
+    with tempfile.TemporaryDirectory(dir=home(settings)) as scratch:
+        bundle = Path(scratch) / "export.zip"
+        _superset(settings, "export-dashboards", "--dashboard-file", str(bundle))
+        with zipfile.ZipFile(bundle) as archive:
+            files = {
+                # Every entry sits under one dashboard_export_<timestamp>/ folder.
+                Path(*Path(name).parts[1:]): archive.read(name).decode()
+                for name in archive.namelist()
+                if name.endswith(".yaml")
+            }
+    shutil.rmtree(assets_dir, ignore_errors=True)
+    written = []
+    for relative, text in sorted(files.items()):
+        config = yaml.safe_load(text)
+        if relative.parent.name == "databases":
+            config["sqlalchemy_uri"] = COMMITTED_URI
+        # Written back with the Chinese terms as characters, not \u escapes, for review.
+        text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=100)
+        target = assets_dir / relative.parent / _EXPORT_ID_SUFFIX.sub("", relative.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        written.append(target)
+    return written
 
 
 def is_running(settings: Settings) -> bool:

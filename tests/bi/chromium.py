@@ -106,8 +106,7 @@ class Page:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
         return result["result"].get("value")
 
-    def screenshot(self, path: Path, width: int) -> None:
-        height = int(self.evaluate("document.documentElement.scrollHeight") or 900)
+    def set_viewport(self, width: int, height: int) -> None:
         self.call(
             "Emulation.setDeviceMetricsOverride",
             width=width,
@@ -115,8 +114,9 @@ class Page:
             deviceScaleFactor=1,
             mobile=False,
         )
-        self._drain(2.0)
-        shot = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+
+    def screenshot(self, path: Path) -> None:
+        shot = self.call("Page.captureScreenshot", format="png")
         path.write_bytes(base64.b64decode(shot["data"]))
 
 
@@ -133,6 +133,8 @@ def _slice_id(request: dict[str, Any]) -> int | None:
 def page(profile_dir: Path, width: int = 1600, height: int = 1000) -> Iterator[Page]:
     """A headless Chromium with one page; the browser is stopped on exit."""
     profile_dir.mkdir(parents=True, exist_ok=True)
+    # A marker left by an earlier browser on this profile would name a dead port.
+    (profile_dir / "DevToolsActivePort").unlink(missing_ok=True)
     binary = executable()
     if binary is None:
         raise RuntimeError("chromium not found: apt-get install chromium")

@@ -33,7 +33,13 @@ DASHBOARD_SLUGS = [
     "customer-360",
 ]
 # Superset's chart error panels and its toast for a failed request.
-ERROR_SELECTOR = '[data-test="error-tooltip"], .ant-alert-error, [data-test="toast-container"] .toast--danger'
+ERROR_SELECTOR = ", ".join(
+    [
+        '[data-test="error-tooltip"]',
+        ".ant-alert-error",
+        '[data-test="toast-container"] .toast--danger',
+    ]
+)
 CHART_DATA_DEADLINE_S = 120.0
 
 

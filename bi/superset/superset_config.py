@@ -44,3 +44,8 @@ TALISMAN_CONFIG = {
     "force_https": False,
     "session_cookie_secure": False,
 }
+
+# "Latest month" filters are subqueries (month = (select max(month) ...)). Superset
+# refuses them by default because a subquery can reach other tables; the BI reader
+# can read the published marts only, so there is nothing further to reach.
+FEATURE_FLAGS = {"ALLOW_ADHOC_SUBQUERY": True}

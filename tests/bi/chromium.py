@@ -115,6 +115,14 @@ class Page:
             mobile=False,
         )
 
+    def fit_height(self, width: int, min_height: int) -> None:
+        """Grow the window to the page's height, so one screenshot holds the whole page."""
+        height = int(self.evaluate("document.documentElement.scrollHeight") or min_height)
+        if height > min_height:
+            self.set_viewport(width, height)
+            # Charts redraw for the new size.
+            self._drain(3.0)
+
     def screenshot(self, path: Path) -> None:
         shot = self.call("Page.captureScreenshot", format="png")
         path.write_bytes(base64.b64decode(shot["data"]))

@@ -40,7 +40,10 @@ ERROR_SELECTOR = ", ".join(
         '[data-test="toast-container"] .toast--danger',
     ]
 )
+# Shown in place of a chart the layout names but the import did not link to it.
+MISSING_CHART_TEXT = "There is no chart definition associated with this component"
 CHART_DATA_DEADLINE_S = 120.0
+SCREEN_WIDTH, SCREEN_HEIGHT = 1600, 1800
 
 
 def _free_port() -> int:
@@ -104,7 +107,7 @@ def test_assets_hold_no_password_and_no_server() -> None:
         assert "@" not in uri and ":" not in uri.split("://", 1)[1], (path, uri)
 
 
-def test_masked_names_are_all_the_bi_reader_sees(test_settings: Settings) -> None:
+def test_masked_names_are_all_the_bi_reader_sees(first_run, test_settings: Settings) -> None:
     # The connection's role cannot read the names in clear: Superset inherits that.
     reader_url = bi.warehouse_uri(test_settings).replace("postgresql+psycopg2", "postgresql")
     env_passfile = bi.write_reader_passfile(test_settings)
@@ -137,12 +140,14 @@ def test_every_dashboard_renders_every_chart_with_data(
                 for chart in _api(session, f"/api/v1/dashboard/{slug}/charts")
             }
             assert charts, f"{slug}: no charts"
+            page.set_viewport(SCREEN_WIDTH, SCREEN_HEIGHT)
             answers = page.open(
                 f"{superset}/superset/dashboard/{slug}/?standalone=1",
                 expected_charts=set(charts),
                 deadline_s=CHART_DATA_DEADLINE_S,
             )
-            page.screenshot(screenshots / f"{slug}.png", width=1600)
+            page.fit_height(SCREEN_WIDTH, SCREEN_HEIGHT)
+            page.screenshot(screenshots / f"{slug}.png")
             failures += _chart_failures(slug, charts, answers)
             errors = page.evaluate(
                 f"Array.from(document.querySelectorAll({ERROR_SELECTOR!r}))"
@@ -150,6 +155,8 @@ def test_every_dashboard_renders_every_chart_with_data(
             )
             if errors:
                 failures.append(f"{slug}: error shown on the page: {errors}")
+            if MISSING_CHART_TEXT in page.evaluate("document.body.innerText"):
+                failures.append(f"{slug}: the layout holds a chart that is not linked")
     assert not failures, "\n".join(failures)
 
 

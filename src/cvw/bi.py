@@ -19,6 +19,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -40,7 +41,10 @@ START_TIMEOUT_S = 120.0
 
 
 def home(settings: Settings) -> Path:
-    return settings.state_dir / "superset"
+    """Superset's folder (metadata, scratch bundles), created for its owner only."""
+    folder = settings.state_dir / "superset"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
 
 
 def pid_file(settings: Settings) -> Path:
@@ -77,15 +81,18 @@ def write_reader_passfile(settings: Settings) -> Path:
     return path
 
 
+def admin_password_file(settings: Settings) -> Path:
+    return secrets_dir(settings.state_dir) / "superset_admin_password"
+
+
 def admin_password(settings: Settings) -> tuple[str, bool]:
     """The admin's password and whether it was generated just now (so it is printed once)."""
-    is_new = not (secrets_dir(settings.state_dir) / "superset_admin_password").exists()
-    return secret(settings.state_dir, "superset_admin_password"), is_new
+    is_new = not admin_password_file(settings).exists()
+    return secret(settings.state_dir, admin_password_file(settings).name), is_new
 
 
 def environment(settings: Settings) -> dict[str, str]:
     superset_home = home(settings)
-    superset_home.mkdir(mode=0o700, parents=True, exist_ok=True)
     if settings.embedded:
         passfile = str(write_reader_passfile(settings))
     else:
@@ -194,6 +201,8 @@ def export_assets(settings: Settings, assets_dir: Path = ASSETS_DIR) -> list[Pat
         config = yaml.safe_load(text)
         if relative.parent.name == "databases":
             config["sqlalchemy_uri"] = COMMITTED_URI
+        if relative.parent.name == "dashboards":
+            _drop_chart_id_lists(config)
         # Written back with the Chinese terms as characters, not \u escapes, for review.
         text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=100)
         target = assets_dir / relative.parent / _EXPORT_ID_SUFFIX.sub("", relative.name)
@@ -201,6 +210,20 @@ def export_assets(settings: Settings, assets_dir: Path = ASSETS_DIR) -> list[Pat
         target.write_text(text)
         written.append(target)
     return written
+
+
+def _drop_chart_id_lists(dashboard: dict[str, Any]) -> None:
+    """Remove the filters' lists of this instance's chart ids.
+
+    The import renumbers charts but leaves ``chartsInScope`` as exported, so a filter
+    would apply to other charts than the ones it names; without the lists the page
+    derives them from each filter's scope, which the import does renumber.
+    """
+    metadata = dashboard.get("metadata", {})
+    for native_filter in metadata.get("native_filter_configuration", []):
+        native_filter.pop("chartsInScope", None)
+        native_filter.pop("tabsInScope", None)
+    metadata.get("global_chart_configuration", {}).pop("chartsInScope", None)
 
 
 def is_running(settings: Settings) -> bool:

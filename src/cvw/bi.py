@@ -33,6 +33,7 @@ from cvw.credentials import secret, secrets_dir
 BI_VENV = PROJECT_ROOT / ".venv-bi"
 CONFIG_PATH = PROJECT_ROOT / "bi" / "superset" / "superset_config.py"
 ASSETS_DIR = PROJECT_ROOT / "bi" / "superset" / "assets"
+IMPORTER = PROJECT_ROOT / "bi" / "superset" / "import_assets.py"
 ADMIN_USER = "admin"
 DEFAULT_PORT = 8088
 # A published demo has these; without them every chart would fail.
@@ -120,13 +121,17 @@ def published_marts_exist(settings: Settings) -> bool:
 
 
 def _superset(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [str(BI_VENV / "bin" / "superset"), *args]
+    return _run_in_superset(settings, [str(BI_VENV / "bin" / "superset"), *args])
+
+
+def _run_in_superset(settings: Settings, command: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run Superset's CLI or a script in its virtualenv with this installation's environment."""
     done = subprocess.run(
         command, env=environment(settings), capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-        raise RuntimeError(f"superset {args[0]} failed: " + " | ".join(tail))
+        raise RuntimeError(f"{Path(command[0]).name} {command[1]} failed: " + " | ".join(tail))
     return done
 
 
@@ -170,8 +175,14 @@ def import_assets(settings: Settings, assets_dir: Path = ASSETS_DIR) -> None:
                     config = yaml.safe_load(text)
                     config["sqlalchemy_uri"] = warehouse_uri(settings)
                     text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+                elif path.name == "metadata.yaml":
+                    # The asset import, which overwrites every kind, takes this type only.
+                    config = yaml.safe_load(text)
+                    config["type"] = "assets"
+                    text = yaml.safe_dump(config, sort_keys=False)
                 archive.writestr(f"assets/{path.relative_to(assets_dir)}", text)
-        _superset(settings, "import-dashboards", "--path", str(bundle), "--username", ADMIN_USER)
+        python = str(BI_VENV / "bin" / "python")
+        _run_in_superset(settings, [python, str(IMPORTER), str(bundle), ADMIN_USER])
 
 
 # The connection as committed: the import fills in the server (warehouse_uri).

@@ -48,11 +48,11 @@ def test_the_import_fills_in_this_server(
     (assets / "charts" / "c.yaml").write_text("slice_name: 客户分层\n")
     bundles: dict[str, str] = {}
 
-    def read_bundle(_settings: Settings, *args: str) -> None:
-        with zipfile.ZipFile(args[args.index("--path") + 1]) as archive:
+    def read_bundle(_settings: Settings, command: list[str]) -> None:
+        with zipfile.ZipFile(command[2]) as archive:
             bundles.update({name: archive.read(name).decode() for name in archive.namelist()})
 
-    monkeypatch.setattr(bi, "_superset", read_bundle)
+    monkeypatch.setattr(bi, "_run_in_superset", read_bundle)
     bi.import_assets(settings, assets)
     database = yaml.safe_load(bundles["assets/databases/w.yaml"])
     assert database["sqlalchemy_uri"] == (

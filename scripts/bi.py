@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
     if new_password:
         print(f"admin password (shown once; kept in the state directory's secrets): {new_password}")
     else:
-        print("admin password: <state_dir>/secrets/superset_admin_password")
+        print(f"admin password in {bi.admin_password_file(settings)}")
     return 0
 
 

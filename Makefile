@@ -5,12 +5,16 @@ UV_VERSION := 0.13.9
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Superset pins SQLAlchemy 1.4 and Flask 3.1: it gets a virtualenv of its own.
+BI_VENV := .venv-bi
+BI_STAMP := $(BI_VENV)/.installed
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-unit lint stop clean distclean lock db-start generate ui bench
+.PHONY: help install demo test test-unit lint stop clean distclean lock db-start generate ui bench \
+	bi bi-install lock-bi chromium
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,6 +34,22 @@ lock: ## Re-resolve requirements/requirements.in into the hashed lock file
 	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes \
 		requirements/requirements.in -o requirements/requirements.lock
 
+$(BI_STAMP): requirements/superset.lock | $(STAMP)
+	@echo "==> Installing Apache Superset into $(BI_VENV)"
+	@test -x $(BI_VENV)/bin/python || $(PYTHON) -m venv $(BI_VENV)
+	@$(BIN)/uv pip install --quiet --python $(BI_VENV)/bin/python --compile-bytecode --require-hashes \
+		-r requirements/superset.lock
+	@touch $@
+
+bi-install: $(BI_STAMP) ## Create the Superset virtualenv from its own hashed lock
+
+lock-bi: ## Re-resolve requirements/superset.in into Superset's hashed lock file
+	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes \
+		requirements/superset.in -o requirements/superset.lock
+
+chromium: ## Check that Debian's chromium (for the dashboard test) is installed
+	@command -v chromium > /dev/null || { echo "error: chromium is missing: apt-get install chromium"; exit 1; }
+
 db-start: install ## Start the embedded PostgreSQL (no-op when WAREHOUSE_URL is set)
 	@$(BIN)/python scripts/warehouse_db.py start
 
@@ -43,7 +63,7 @@ SIZE ?= S
 bench: install ## Benchmark a full build, the next night's increment and bare dbt: make bench SIZE=S|M
 	@$(BIN)/python scripts/bench.py --size $(SIZE)
 
-test: install ## Run the test suite (unit, DAG integrity, integration on embedded PostgreSQL)
+test: install bi-install chromium ## Run the test suite (unit, DAG integrity, integration on embedded PostgreSQL)
 	@$(BIN)/pytest
 
 test-unit: install ## Run the fast tests only
@@ -67,7 +87,12 @@ ui: db-start ## Start the Airflow UI (airflow standalone) on http://127.0.0.1:80
 	@echo "Airflow UI starting on http://127.0.0.1:8080 (about 20 s); user admin, password in"
 	@echo ".state/airflow/simple_auth_manager_passwords.json.generated; log .state/airflow_standalone.log"
 
-stop: ## Stop the Airflow UI, the CRM API and the embedded PostgreSQL
+# Needs the demo's published marts (make demo); says so in one line when they are missing.
+bi: db-start bi-install ## Serve the Superset dashboards over the demo's marts on http://127.0.0.1:8088
+	@$(BIN)/python scripts/bi.py start
+
+stop: ## Stop Superset, the Airflow UI, the CRM API and the embedded PostgreSQL
+	@-test -x $(BIN)/python && $(BIN)/python scripts/bi.py stop
 	@-if test -f $(UI_PID); then kill -INT -$$(cat $(UI_PID)) 2>/dev/null; sleep 5; \
 		kill -TERM -$$(cat $(UI_PID)) 2>/dev/null; rm -f $(UI_PID); echo "Airflow UI stopped"; fi
 	@-test -x $(BIN)/python && $(BIN)/python scripts/crm_api.py stop
@@ -76,5 +101,5 @@ stop: ## Stop the Airflow UI, the CRM API and the embedded PostgreSQL
 clean: stop ## Remove all generated state (database, source files, Airflow home, dbt target)
 	rm -rf .state dbt_project/target dbt_project/logs logs
 
-distclean: clean ## Also remove the virtualenv
-	rm -rf $(VENV)
+distclean: clean ## Also remove the virtualenvs
+	rm -rf $(VENV) $(BI_VENV)

@@ -57,3 +57,16 @@ def scratch_database(pg_admin_url: str, request: pytest.FixtureRequest) -> Itera
     yield sibling_database_url(pg_admin_url, name)
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="session")
+def first_run(test_settings: Settings, pg_admin_url: str):
+    """One small pipeline run for the whole session (tests/pipeline_run.py).
+
+    Defined here, above every test folder, so the integration and dashboard tests
+    share it instead of each folder starting its own run.
+    """
+    # Imported here: the unit tests need neither Airflow nor the generator.
+    from tests.pipeline_run import run_once
+
+    yield from run_once(test_settings, pg_admin_url)

@@ -1,50 +1,8 @@
-"""One small pipeline run shared by every integration test module.
+"""The integration tests share one pipeline run: ``first_run`` in ``tests/conftest.py``.
 
-The run generates a small data set, starts the CRM API, and runs the nightly DAG
-once through ``airflow dags test`` on the test server. Modules that change
-source data must restore it, so later modules see the same published marts.
+Its parameters stay importable from here for the modules that compare against them.
 """
 
-from __future__ import annotations
+from tests.pipeline_run import CRM_CLI, MOMENT, PARAMS
 
-import subprocess
-import sys
-from datetime import UTC, date, datetime
-
-import psycopg
-import pytest
-
-from cvw import runner
-from cvw.access import bootstrap
-from cvw.config import PROJECT_ROOT
-from cvw.generate import GeneratorParams, generate
-
-PARAMS = GeneratorParams(seed=7, customers=150, months=3, as_of=date(2026, 10, 31))
-MOMENT = datetime(2026, 11, 1, 6, tzinfo=UTC)
-CRM_CLI = [sys.executable, str(PROJECT_ROOT / "scripts" / "crm_api.py")]
-
-
-def _recreate_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
-
-
-@pytest.fixture(scope="session")
-def first_run(test_settings, pg_admin_url):
-    _recreate_database(pg_admin_url, "warehouse")
-    bootstrap(test_settings)
-    generate(
-        PARAMS,
-        core_banking_url=test_settings.core_banking_url,
-        erp_export_dir=test_settings.erp_export_dir,
-        crm_db_path=test_settings.crm_db_path,
-        truth_dir=test_settings.truth_dir,
-    )
-    subprocess.run([*CRM_CLI, "start"], check=True)
-    try:
-        runner.dbt_parse(test_settings)
-        runner.airflow_db_migrate(test_settings)
-        yield runner.run_dag(test_settings, MOMENT, progress=lambda _: None)
-    finally:
-        subprocess.run([*CRM_CLI, "stop"], check=False)
+__all__ = ["CRM_CLI", "MOMENT", "PARAMS"]

@@ -14,7 +14,7 @@ export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
 .DEFAULT_GOAL := help
 .PHONY: help install demo test test-unit lint stop clean distclean lock db-start generate ui bench \
-	bi bi-install lock-bi chromium
+	bi bi-install lock-bi chromium docs
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -73,6 +73,10 @@ lint: db-start ## ruff and sqlfluff (sqlfluff compiles the dbt project against t
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@eval "$$($(BIN)/python -m cvw.config)" && cd dbt_project && ../$(BIN)/sqlfluff lint models
+
+DOCS_PORT ?= 8081
+docs: db-start ## Build the dbt docs of the published marts, serve them on http://127.0.0.1:8081 (DOCS_PORT=N)
+	@$(BIN)/python scripts/dbt_docs.py --port $(DOCS_PORT)
 
 UI_PID := .state/airflow_standalone.pid
 

@@ -117,6 +117,11 @@ class Settings:
         return self.state_dir / "dbt" / "logs"
 
     @property
+    def dbt_docs_path(self) -> Path:
+        """The dbt docs site (``make docs``), apart from the manifest Cosmos renders from."""
+        return self.state_dir / "dbt" / "docs"
+
+    @property
     def cosmos_cache_dir(self) -> Path:
         return self.state_dir / "cosmos"
 

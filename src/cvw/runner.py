@@ -23,6 +23,8 @@ from cvw.config import PROJECT_ROOT, Settings, airflow_env
 
 DAG_ID = "customer_value_nightly"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# The docs describe the published marts (dbt_project.yml, marts_schema).
+DOCS_VARS = ["--vars", "{marts_schema: marts}"]
 
 
 def _bin(name: str) -> str:
@@ -35,15 +37,15 @@ def tool_env(settings: Settings) -> dict[str, str]:
     return {**os.environ, **airflow_env(settings)}
 
 
-def dbt_args(settings: Settings, command: str) -> list[str]:
+def dbt_args(settings: Settings, command: str, target_path: Path | None = None) -> list[str]:
     """A dbt command line for this project that writes only under the state directory."""
     return [
         _bin("dbt"),
-        command,
+        *command.split(),
         "--profiles-dir",
         str(DBT_PROJECT_DIR),
         "--target-path",
-        str(settings.dbt_target_path),
+        str(target_path or settings.dbt_target_path),
         "--log-path",
         str(settings.dbt_log_path),
         "--quiet",
@@ -74,6 +76,21 @@ def dbt_parse(settings: Settings) -> Path:
     """Write the dbt manifest Cosmos renders the DAG from."""
     _dbt(settings, "parse")
     return settings.dbt_target_path / "manifest.json"
+
+
+def dbt_docs_generate(settings: Settings) -> Path:
+    """Build the dbt docs site of the published marts; the folder it is in.
+
+    The catalog reads the published ``marts``, where a build's ``marts_build``
+    is gone once it is published, so the docs describe what BI reads.
+    """
+    _run(
+        [*dbt_args(settings, "docs generate", settings.dbt_docs_path), *DOCS_VARS],
+        settings,
+        settings.state_dir / "logs" / "dbt_docs_generate.log",
+        cwd=DBT_PROJECT_DIR,
+    )
+    return settings.dbt_docs_path
 
 
 def dbt_build(settings: Settings) -> None:

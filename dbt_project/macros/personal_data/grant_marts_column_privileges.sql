@@ -6,9 +6,9 @@
       those whose documentation carries a `pii` meta tag, so a personal-data
       column is hidden from BI by tagging it, and the masked sibling
       (`<column>_masked`, untagged) is what BI shows instead.
-    The column list comes from the built table itself, so a column missing
-    from the docs is granted like any untagged one: tag every new personal
-    column in the model's yml.
+    The column list comes from the built table itself. The marts' enforced
+    contracts make every column appear in the yml, so a new column cannot
+    skip its documentation; tag every new personal column there.
 #}
 {% macro grant_marts_column_privileges() %}
     {%- set pii_columns = [] -%}

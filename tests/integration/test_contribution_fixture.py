@@ -484,6 +484,7 @@ def configured_rates() -> dict[str, Any]:
             "cost_to_serve_activities",
             "economic_capital_ratios_by_risk_rating",
             "economic_capital_ratios_by_product_family",
+            "deposit_capital_ratios_by_product_family",
         )
     }
     return project["vars"] | seeds
@@ -510,6 +511,12 @@ def expected_contribution(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame
     credit_families = set(rates["contribution_credit_product_families"])
     basis = Decimal(rates["contribution_day_count_basis"])
     hurdle = Decimal(str(rates["contribution_hurdle_rate"]))
+    alpha = Decimal(str(rates["contribution_operational_risk_alpha"]))
+    raroc_floor = Decimal(str(rates["raroc_min_economic_capital"]))
+    deposit_ratio = {
+        r.product_family: money(r.capital_ratio)
+        for r in rates["deposit_capital_ratios_by_product_family"].itertuples()
+    }
     default_days = int(rates["contribution_default_min_days_past_due"])
     months = _reporting_months(rows)
     accounts = pd.DataFrame(rows["raw_core_banking.accounts"]).set_index("account_id")
@@ -535,7 +542,9 @@ def expected_contribution(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame
         interest = money(balance["interest_accrued"])
         if account["family"] in deposit_families:
             add(account["customer_id"], month, deposit_nii=nii, deposit_average_balance=average,
-                deposit_interest_expense=interest)  # fmt: skip
+                deposit_interest_expense=interest,
+                interest_rate_liquidity_capital=average
+                * deposit_ratio.get(account["family"], Decimal(0)))  # fmt: skip
         elif account["family"] in credit_families:
             add(account["customer_id"], month, loan_nii=-nii, loan_average_balance=average,
                 loan_interest_income=interest)  # fmt: skip
@@ -618,7 +627,7 @@ def expected_contribution(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame
             exposure = money(balance["month_end_balance"])
             loss, capital = Decimal(0), exposure * family_ratio[account["family"]]
         add(account["customer_id"], month, credit_exposure=exposure, expected_loss=loss,
-            economic_capital=capital)  # fmt: skip
+            credit_capital=capital)  # fmt: skip
 
     parts = pd.DataFrame(lines).set_index(["customer_id", "month"])
     summed = parts.apply(lambda column: column.fillna(Decimal(0))).groupby(level=[0, 1]).sum()
@@ -629,15 +638,39 @@ def expected_contribution(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame
     for column in (
         "deposit_average_balance", "loan_average_balance", "deposit_nii", "loan_nii",
         "fee_income", "deposit_interest_expense", "loan_interest_income", "activity_cost",
-        "relationship_manager_cost", "credit_exposure", "expected_loss", "economic_capital",
+        "relationship_manager_cost", "credit_exposure", "expected_loss", "credit_capital",
+        "interest_rate_liquidity_capital",
         "fee_settlement", "fee_wealth_management", "fee_agency_insurance", "fee_cards",
         "fee_e_banking", "fee_international", "fee_investment_banking",
     ):  # fmt: skip
         if column not in result:
             result[column] = zero
-    unrounded_capital = summed.get("economic_capital", zero)
-    result["capital_charge"] = (unrounded_capital * hurdle / 12).map(cents)
     result["gross_contribution"] = result["deposit_nii"] + result["loan_nii"] + result["fee_income"]
+    # Operational risk: alpha x annual gross income, the average gross of the customer's
+    # months among the trailing twelve x 12, never below zero.
+    operational = {}
+    for customer_id, month in result.index:
+        window = [
+            result.loc[(customer_id, other), "gross_contribution"]
+            for other in months
+            if (customer_id, other) in result.index
+            and other <= month
+            and (month.year - other.year) * 12 + month.month - other.month < 12
+        ]
+        operational[(customer_id, month)] = alpha * max(sum(window) / len(window) * 12, 0)
+    unrounded_operational = pd.Series(operational).reindex(result.index)
+    result["operational_risk_capital"] = unrounded_operational.map(cents)
+    result["economic_capital"] = (
+        result["credit_capital"]
+        + result["operational_risk_capital"]
+        + result["interest_rate_liquidity_capital"]
+    )
+    unrounded_capital = (
+        summed.get("credit_capital", zero)
+        + summed.get("interest_rate_liquidity_capital", zero)
+        + unrounded_operational
+    )
+    result["capital_charge"] = (unrounded_capital * hurdle / 12).map(cents)
     result["cost_to_serve"] = result["activity_cost"] + result["relationship_manager_cost"]
     result["net_contribution"] = (
         result["gross_contribution"]
@@ -647,7 +680,7 @@ def expected_contribution(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame
     )
     result["raroc"] = [
         None
-        if row.economic_capital == 0
+        if row.economic_capital < raroc_floor
         else (
             (row.gross_contribution - row.cost_to_serve - row.expected_loss)
             * 12
@@ -657,7 +690,9 @@ def expected_contribution(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame
     ]
     result["deposit_contribution"] = result["deposit_nii"]
     result["loan_contribution"] = (
-        result["loan_nii"] - result["expected_loss"] - result["capital_charge"]
+        result["loan_nii"]
+        - result["expected_loss"]
+        - (result["credit_capital"] * hurdle / 12).map(cents)
     )
     result["comprehensive_contribution"] = result["net_contribution"]
     return result.sort_index()
@@ -699,11 +734,15 @@ def test_contribution_mart_matches_an_independent_computation(
     assert list(mart.index) == list(expected.index)
     assert (C3, MONTHS[2]) in mart.index  # fee-only month after the account closed
     assert mart.loc[(C3, MONTHS[2]), "gross_contribution"] == Decimal("480.00")
-    assert mart.loc[(C4, MONTHS[2]), "economic_capital"] == 0  # mortgage repaid
+    assert mart.loc[(C4, MONTHS[2]), "credit_capital"] == 0  # mortgage repaid
     assert mart.loc[(C2, MONTHS[2]), "expected_loss"] > mart.loc[(C2, MONTHS[1]), "expected_loss"]
     assert mart.loc[(C1, MONTHS[0]), "relationship_manager_cost"] > 0
     assert mart.loc[(C3, MONTHS[0]), "relationship_manager_cost"] == 0  # hired in September
     assert (mart["net_contribution"] < 0).any()
+    assert (mart["operational_risk_capital"] > 0).any()
+    assert (mart["interest_rate_liquidity_capital"] > 0).any()
+    # capital on both sides of the RAROC floor
+    assert mart["raroc"].notna().any() and mart["raroc"].isna().any()
 
     columns = [c for c in expected.columns if c != "raroc"]
     assert set(columns) | {"raroc"} <= set(mart.columns)

@@ -6,7 +6,8 @@ Expected values are computed here with pandas from lower-level tables and the va
 - active customer months, tenure, industry, region and customer type from
   ``staging.stg_core_banking__customers``; the reporting months from the staging
   balances and fee postings;
-- contribution_l12m from ``marts.fct_customer_contribution_monthly`` and AUM from
+- contribution_l12m and net_contribution_l12m from
+  ``marts.fct_customer_contribution_monthly`` and AUM from
   ``marts.fct_account_balance_monthly``;
 - the migration matrix from the published tiers (``marts.customer_tier_monthly``: only
   customer_id, month and tier) and ``marts.fct_customer_contribution_monthly``.
@@ -123,9 +124,12 @@ def expected_sub_tiers(
         window["month"].dt.month - window["contribution_month"].dt.month
     )
     in_window = (months_back >= 0) & (months_back < lookback)
-    window["gross_contribution"] = window["gross_contribution"].where(in_window, 0.0).fillna(0.0)
-    l12m = window.groupby(["customer_id", "month"])["gross_contribution"].sum().round(2)
-    frame = frame.merge(l12m.rename("contribution_l12m").reset_index(), on=["customer_id", "month"])
+    for column in ("gross_contribution", "net_contribution"):
+        window[column] = window[column].where(in_window, 0.0).fillna(0.0)
+    sums = window.groupby(["customer_id", "month"])[["gross_contribution", "net_contribution"]]
+    l12m = sums.sum().round(2)
+    l12m.columns = ["contribution_l12m", "net_contribution_l12m"]
+    frame = frame.merge(l12m.reset_index(), on=["customer_id", "month"])
 
     families = dbt_vars()["aum_product_families"]
     aum = (
@@ -193,11 +197,12 @@ def inputs(first_run, test_settings) -> dict:
     )
     contributions = frame(
         url,
-        "select customer_id, month as contribution_month, gross_contribution"
+        "select customer_id, month as contribution_month, gross_contribution, net_contribution"
         " from marts.fct_customer_contribution_monthly",
     )
     contributions["contribution_month"] = pd.to_datetime(contributions["contribution_month"])
-    contributions["gross_contribution"] = contributions["gross_contribution"].astype(float)
+    for column in ("gross_contribution", "net_contribution"):
+        contributions[column] = contributions[column].astype(float)
     balances = frame(
         url,
         "select customer_id, month, product_family, month_end_balance"
@@ -207,8 +212,8 @@ def inputs(first_run, test_settings) -> dict:
     balances["month_end_balance"] = balances["month_end_balance"].astype(float)
     tiers = frame(
         url,
-        "select customer_id, month, tier, sub_tier, sub_tier_reason, customer_type, aum"
-        " from marts.customer_tier_monthly",
+        "select customer_id, month, tier, tier_reason, sub_tier, sub_tier_reason, customer_type,"
+        " aum, contribution_percentile from marts.customer_tier_monthly",
     )
     tiers["month"] = pd.to_datetime(tiers["month"])
     months = reporting_months(url)
@@ -275,3 +280,29 @@ def test_tier_migration_matrix_matches_pandas(inputs):
     for month, customers in arrived.groupby(level="month")["customers"].sum().items():
         assert customers == tier_counts[month]
     assert inputs["months"][0] not in set(actual.index.get_level_values("month"))
+
+
+def test_tiers_rank_and_restrict_on_net_contribution(inputs):
+    """The percentile ranks the 12-month net contribution (the default of
+    tier_ranking_contribution), and a negative one restricts the customer unless a
+    days-past-due restriction came first."""
+    v = dbt_vars()
+    assert v["tier_ranking_contribution"] == "net_contribution"
+    expected = expected_sub_tiers(
+        inputs["active"], inputs["customers"], inputs["contributions"], inputs["balances"], v
+    )
+    expected["net_pct"] = expected.groupby(level="month")["net_contribution_l12m"].transform(
+        _percentile
+    )
+    actual = inputs["tiers"].set_index(["customer_id", "month"]).sort_index()
+
+    np.testing.assert_allclose(
+        actual["contribution_percentile"].astype(float), expected["net_pct"], rtol=0, atol=1e-6
+    )
+    negative = expected["net_contribution_l12m"] < 0
+    reasons = actual["tier_reason"]
+    restricted_negative = reasons == "restricted.negative_contribution"
+    assert restricted_negative.sum() > 0
+    assert (negative[restricted_negative]).all()
+    restricted_first = ["restricted.days_past_due", "restricted.negative_contribution"]
+    assert reasons[negative].isin(restricted_first).all()

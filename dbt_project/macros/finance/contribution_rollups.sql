@@ -9,7 +9,9 @@
         'deposit_average_balance', 'loan_average_balance', 'credit_exposure',
         'deposit_nii', 'loan_nii', 'fee_income', 'gross_contribution',
         'activity_cost', 'relationship_manager_cost', 'cost_to_serve',
-        'expected_loss', 'economic_capital', 'capital_charge', 'net_contribution',
+        'expected_loss', 'credit_capital', 'operational_risk_capital',
+        'interest_rate_liquidity_capital', 'economic_capital', 'capital_charge',
+        'net_contribution',
         'deposit_contribution', 'loan_contribution', 'comprehensive_contribution',
     ]) }}
 {% endmacro %}
@@ -31,10 +33,24 @@
 {% endmacro %}
 
 {#
+    The annualised risk-adjusted return on capital of a row's lines:
+    (gross - cost to serve - expected loss) x 12 / economic capital, null
+    where economic capital is below the raroc_min_economic_capital var.
+#}
+{% macro contribution_raroc() %}
+    case
+        when economic_capital >= {{ var('raroc_min_economic_capital') }}
+            then round(
+                (gross_contribution - cost_to_serve - expected_loss) * 12
+                / economic_capital,
+                6
+            )
+    end
+{% endmacro %}
+
+{#
     Adds `<line>_ytd` (months of the calendar year up to and including the
-    month; resets each January) and the annualised
-    raroc = (gross - cost to serve - expected loss) x 12 / economic capital,
-    null without economic capital.
+    month; resets each January) and raroc (contribution_raroc).
 #}
 {% macro contribution_ytd_and_raroc(relation, partition_columns) %}
     {%- set ytd_lines = [
@@ -52,13 +68,6 @@
             ) as numeric(18, 2)
         ) as {{ line }}_ytd,
         {%- endfor %}
-        case
-            when economic_capital <> 0
-                then round(
-                    (gross_contribution - cost_to_serve - expected_loss) * 12
-                    / economic_capital,
-                    6
-                )
-        end as raroc
+        {{ contribution_raroc() }} as raroc
     from {{ relation }}
 {% endmacro %}

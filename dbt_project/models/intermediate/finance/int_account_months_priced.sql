@@ -12,6 +12,10 @@
 --   deposit families:  average_balance x (ftp_rate - interest_rate) x days / basis
 --   credit families:   average_balance x (interest_rate - ftp_rate) x days / basis
 --   other (wealth):    0
+-- interest_rate_liquidity_capital: the economic capital a deposit ties up
+-- against interest-rate and liquidity risk, average_balance x the ratio of
+-- its product family (seed deposit_capital_ratios_by_product_family); 0 for
+-- other families.
 -- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
 {{
     config(
@@ -32,6 +36,12 @@ balances as (
 accounts as (
 
     select * from {{ ref('stg_core_banking__accounts') }}
+
+),
+
+deposit_capital_ratios as (
+
+    select * from {{ ref('deposit_capital_ratios_by_product_family') }}
 
 ),
 
@@ -112,10 +122,24 @@ balances_joined_to_ftp_rates as (
 
 ),
 
+balances_joined_to_capital_ratios as (
+
+    select
+        balances_joined_to_ftp_rates.*,
+        coalesce(deposit_capital_ratios.capital_ratio, 0) as deposit_capital_ratio
+    from balances_joined_to_ftp_rates
+    left join deposit_capital_ratios
+        on
+            balances_joined_to_ftp_rates.product_family = deposit_capital_ratios.product_family
+            and balances_joined_to_ftp_rates.is_deposit
+
+),
+
 final as (
 
     select
         *,
+        average_balance * deposit_capital_ratio as interest_rate_liquidity_capital,
         case
             when is_deposit
                 then
@@ -127,7 +151,7 @@ final as (
                     / {{ var('contribution_day_count_basis') }}
             else 0
         end as net_interest_income
-    from balances_joined_to_ftp_rates
+    from balances_joined_to_capital_ratios
 
 )
 

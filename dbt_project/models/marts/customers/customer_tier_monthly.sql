@@ -1,6 +1,10 @@
 -- Monthly customer tier (客户分层) with a machine-readable reason. Thresholds
 -- are dbt vars (dbt_project.yml). The first rule that matches wins:
 -- restricted > premium > major > potential > ordinary.
+-- The contribution percentile ranks the 12-month sum of the measure named by
+-- the tier_ranking_contribution var (net contribution, EVA, by default: a
+-- customer ranks on what it leaves after cost to serve, risk and capital),
+-- and a negative 12-month net contribution restricts the customer.
 -- Each row also carries a sub-tier, set independently of the tier: retail
 -- customers are private > affluent > mass by AUM and contribution_l12m;
 -- corporate customers are industry > regional > potential key accounts, or
@@ -47,7 +51,9 @@ contributions_over_lookback as (
         customer_months_active.customer_id,
         customer_months_active.month,
         cast(coalesce(sum(contributions.gross_contribution), 0) as numeric(18, 2))
-            as contribution_l12m
+            as contribution_l12m,
+        cast(coalesce(sum(contributions.net_contribution), 0) as numeric(18, 2))
+            as net_contribution_l12m
     from customer_months_active
     left join contributions
         on
@@ -68,8 +74,9 @@ contributions_ranked as (
         customer_id,
         month,
         contribution_l12m,
+        net_contribution_l12m,
         cast(
-            percent_rank() over (partition by month order by contribution_l12m)
+            percent_rank() over (partition by month order by {{ tier_ranked_l12m() }})
             as numeric(9, 6)
         ) as contribution_percentile
     from contributions_over_lookback
@@ -89,6 +96,7 @@ tier_inputs_joined as (
         customers.region,
         cast(coalesce(customer_months_aum.aum, 0) as numeric(18, 2)) as aum,
         contributions_ranked.contribution_l12m,
+        contributions_ranked.net_contribution_l12m,
         contributions_ranked.contribution_percentile,
         coalesce(
             customers.credit_rating in {{ sql_string_list(var('tier_good_credit_ratings')) }},
@@ -147,7 +155,7 @@ tier_rules_applied as (
         case
             when max_days_past_due >= {{ var('tier_restricted_min_days_past_due') }}
                 then 'restricted.days_past_due'
-            when contribution_l12m < 0
+            when net_contribution_l12m < 0
                 then 'restricted.negative_contribution'
             when has_restricted_credit_rating
                 then 'restricted.credit_rating'
@@ -274,6 +282,7 @@ final as (
         split_part(tier_reason, '.', 1) as tier,
         tier_reason,
         contribution_l12m,
+        net_contribution_l12m,
         contribution_percentile,
         tenure_months,
         max_days_past_due,

@@ -2,7 +2,12 @@
 -- level rather than from customer totals:
 --   deposit_nii, loan_nii, average balances   account-months by the account's
 --                                             product family
---   expected_loss, economic_capital, exposure credit account-months by family
+--   expected_loss, credit_capital, exposure  credit account-months by family
+--   interest_rate_liquidity_capital          deposit account-months by family
+--   operational_risk_capital                 `customer_level`: it is a share
+--                                             of the customer's whole gross
+--                                             income, taken from the customer
+--                                             mart
 --   activity_cost                             each activity by the family of
 --                                             the account that used it
 --   fee_income                                each fee posting by the family
@@ -68,6 +73,12 @@ products as (
 
 ),
 
+customer_contributions as (
+
+    select * from {{ ref('fct_customer_contribution_monthly') }}
+
+),
+
 interest_lines as (
 
     select
@@ -83,7 +94,9 @@ interest_lines as (
         0 as activity_cost,
         0 as relationship_manager_cost,
         0 as expected_loss,
-        0 as economic_capital
+        0 as credit_capital,
+        0 as operational_risk_capital,
+        interest_rate_liquidity_capital
     from account_months_priced
 
 ),
@@ -103,7 +116,9 @@ risk_lines as (
         0 as activity_cost,
         0 as relationship_manager_cost,
         expected_loss,
-        economic_capital
+        economic_capital as credit_capital,
+        0 as operational_risk_capital,
+        0 as interest_rate_liquidity_capital
     from credit_account_months_risk_measured
 
 ),
@@ -123,7 +138,9 @@ activity_cost_lines as (
         activity_cost,
         0 as relationship_manager_cost,
         0 as expected_loss,
-        0 as economic_capital
+        0 as credit_capital,
+        0 as operational_risk_capital,
+        0 as interest_rate_liquidity_capital
     from account_activity_months_costed
 
 ),
@@ -143,7 +160,9 @@ fee_lines as (
         0 as activity_cost,
         0 as relationship_manager_cost,
         0 as expected_loss,
-        0 as economic_capital
+        0 as credit_capital,
+        0 as operational_risk_capital,
+        0 as interest_rate_liquidity_capital
     from fee_postings
     -- fees of a month not closed yet wait for its close
     inner join reporting_months
@@ -152,6 +171,29 @@ fee_lines as (
         on fee_postings.account_id = accounts.account_id
     left join products
         on accounts.product_code = products.product_code
+
+),
+
+operational_risk_lines as (
+
+    select
+        'customer_level' as product_family,
+        month,
+        customer_id,
+        0 as deposit_average_balance,
+        0 as loan_average_balance,
+        0 as credit_exposure,
+        0 as deposit_nii,
+        0 as loan_nii,
+        0 as fee_income,
+        0 as activity_cost,
+        0 as relationship_manager_cost,
+        0 as expected_loss,
+        0 as credit_capital,
+        operational_risk_capital,
+        0 as interest_rate_liquidity_capital
+    from customer_contributions
+    where operational_risk_capital <> 0
 
 ),
 
@@ -170,7 +212,9 @@ relationship_manager_lines as (
         0 as activity_cost,
         relationship_manager_cost,
         0 as expected_loss,
-        0 as economic_capital
+        0 as credit_capital,
+        0 as operational_risk_capital,
+        0 as interest_rate_liquidity_capital
     from customer_rm_costs_allocated
 
 ),
@@ -186,6 +230,8 @@ lines_unioned as not materialized (
     select * from activity_cost_lines
     union all
     select * from fee_lines
+    union all
+    select * from operational_risk_lines
     union all
     select * from relationship_manager_lines
 
@@ -234,10 +280,20 @@ line_sums_by_family_month as (
             round(sum(relationship_manager_cost), 2) as numeric(18, 2)
         ) as relationship_manager_cost,
         cast(round(sum(expected_loss), 2) as numeric(18, 2)) as expected_loss,
-        cast(round(sum(economic_capital), 2) as numeric(18, 2)) as economic_capital,
+        cast(round(sum(credit_capital), 2) as numeric(18, 2)) as credit_capital,
+        cast(
+            round(sum(operational_risk_capital), 2) as numeric(18, 2)
+        ) as operational_risk_capital,
+        cast(
+            round(sum(interest_rate_liquidity_capital), 2) as numeric(18, 2)
+        ) as interest_rate_liquidity_capital,
         -- the annual hurdle on economic capital spread over the 12 months of a year
         cast(
-            round(sum(economic_capital) * {{ var('contribution_hurdle_rate') }} / 12, 2)
+            round(
+                sum(credit_capital + operational_risk_capital + interest_rate_liquidity_capital)
+                * {{ var('contribution_hurdle_rate') }} / 12,
+                2
+            )
             as numeric(18, 2)
         ) as capital_charge
     from lines_unioned
@@ -262,7 +318,9 @@ lines_by_family_month as (
         line_sums_by_family_month.activity_cost,
         line_sums_by_family_month.relationship_manager_cost,
         line_sums_by_family_month.expected_loss,
-        line_sums_by_family_month.economic_capital,
+        line_sums_by_family_month.credit_capital,
+        line_sums_by_family_month.operational_risk_capital,
+        line_sums_by_family_month.interest_rate_liquidity_capital,
         line_sums_by_family_month.capital_charge
     from line_sums_by_family_month
     -- a line without a product family is grouped like the others
@@ -279,7 +337,11 @@ totals_from_rounded_lines as (
     select
         *,
         cast(deposit_nii + loan_nii + fee_income as numeric(18, 2)) as gross_contribution,
-        cast(activity_cost + relationship_manager_cost as numeric(18, 2)) as cost_to_serve
+        cast(activity_cost + relationship_manager_cost as numeric(18, 2)) as cost_to_serve,
+        cast(
+            credit_capital + operational_risk_capital + interest_rate_liquidity_capital
+            as numeric(18, 2)
+        ) as economic_capital
     from lines_by_family_month
 
 ),
@@ -301,6 +363,9 @@ net_contribution_added as (
         relationship_manager_cost,
         cost_to_serve,
         expected_loss,
+        credit_capital,
+        operational_risk_capital,
+        interest_rate_liquidity_capital,
         economic_capital,
         capital_charge,
         cast(

@@ -6,7 +6,8 @@
 -- customer lines, so the managers of a month add up exactly to the customer
 -- mart. Year-to-date columns sum the months of the calendar year up to and
 -- including the month (reset each January). raroc = (gross - cost to serve
--- - expected loss) x 12 / economic capital, null without economic capital.
+-- - expected loss) x 12 / economic capital, null below the
+-- raroc_min_economic_capital var.
 
 with
 

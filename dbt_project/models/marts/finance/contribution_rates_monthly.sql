@@ -8,7 +8,10 @@
 --                         the month's accounting period (rate_key = activity)
 --   capital_ratio         the seeds economic_capital_ratios_by_risk_rating
 --                         (loans, `risk_rating <rating>`) and
---                         _by_product_family (cards, `product_family <family>`)
+--                         _by_product_family (cards, `product_family <family>`),
+--                         and deposit_capital_ratios_by_product_family
+--                         (interest-rate and liquidity capital on deposits,
+--                         `deposit_family <family>`)
 --   contribution_rule     the dbt vars of fct_customer_contribution_monthly
 --   concentration_limit   the seed concentration_limits (contribution_concentration)
 -- source_month is the month of the ERP curve or period a rate comes from,
@@ -48,6 +51,12 @@ capital_ratios_by_risk_rating as (
 capital_ratios_by_product_family as (
 
     select * from {{ ref('economic_capital_ratios_by_product_family') }}
+
+),
+
+deposit_capital_ratios as (
+
+    select * from {{ ref('deposit_capital_ratios_by_product_family') }}
 
 ),
 
@@ -118,6 +127,19 @@ capital_ratios as (
     from reporting_months
     cross join capital_ratios_by_product_family
 
+    union all
+
+    select
+        reporting_months.month,
+        'capital_ratio' as rate_group,
+        'deposit_family ' || deposit_capital_ratios.product_family as rate_key,
+        cast(deposit_capital_ratios.capital_ratio as numeric(18, 6)) as rate_value,
+        'share of deposit average balance' as rate_unit,
+        'seed deposit_capital_ratios_by_product_family' as rate_source,
+        cast(null as date) as source_month
+    from reporting_months
+    cross join deposit_capital_ratios
+
 ),
 
 contribution_rules as (
@@ -126,6 +148,8 @@ contribution_rules as (
         ('contribution_hurdle_rate', 'annual rate on economic capital'),
         ('contribution_day_count_basis', 'days in the year of the NII formula'),
         ('contribution_default_min_days_past_due', 'days past due from which PD = 1'),
+        ('contribution_operational_risk_alpha', 'share of annual gross income held as capital'),
+        ('raroc_min_economic_capital', 'CNY of economic capital below which RAROC is null'),
     ] %}
     {%- for var_name, rate_unit in contribution_rules %}
     select

@@ -10,8 +10,22 @@
 --   cost_to_serve      = activity_cost + relationship_manager_cost
 --   net_contribution   = gross_contribution - cost_to_serve - expected_loss
 --                        - capital_charge
+-- Economic capital (经济资本) covers three risks, each a column rounded to
+-- cents, and economic_capital is their sum to the cent:
+--   credit_capital           credit exposure x the ratio of its rating or
+--                            product family (int_credit_account_months_risk_measured)
+--   operational_risk_capital the Basel basic-indicator share
+--                            (contribution_operational_risk_alpha) of the
+--                            customer's annual gross income: the average
+--                            monthly gross_contribution of the customer's
+--                            months in the trailing 12 (this one included)
+--                            x 12, counted as zero when negative
+--   interest_rate_liquidity_capital  deposit average balance x the ratio of
+--                            its product family (int_account_months_priced)
 -- capital_charge = economic capital x the contribution_hurdle_rate var / 12,
--- computed from the unrounded economic capital.
+-- computed from the unrounded capital lines. raroc is left null where
+-- economic capital is below the raroc_min_economic_capital var: a return on
+-- next to no capital is not a rate anyone can act on.
 -- Months are reporting (closed) months: fees posted in a month that has not
 -- closed yet wait for its close.
 -- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
@@ -137,7 +151,8 @@ interest_by_customer_month as (
         sum(net_interest_income) filter (where is_deposit) as deposit_nii_unrounded,
         sum(net_interest_income) filter (where is_credit_product) as loan_nii_unrounded,
         sum(interest_accrued) filter (where is_deposit) as deposit_interest_expense,
-        sum(interest_accrued) filter (where is_credit_product) as loan_interest_income
+        sum(interest_accrued) filter (where is_credit_product) as loan_interest_income,
+        sum(interest_rate_liquidity_capital) as interest_rate_liquidity_capital_unrounded
     from account_months_priced
     group by
         customer_id,
@@ -194,7 +209,7 @@ risk_by_customer_month as (
         month,
         sum(exposure_amount) as credit_exposure,
         sum(expected_loss) as expected_loss_unrounded,
-        sum(economic_capital) as economic_capital_unrounded
+        sum(economic_capital) as credit_capital_unrounded
     from credit_account_months_risk_measured
     group by
         customer_id,
@@ -248,19 +263,10 @@ contribution_lines_rounded as (
             round(coalesce(risk_by_customer_month.expected_loss_unrounded, 0), 2)
             as numeric(18, 2)
         ) as expected_loss,
-        cast(
-            round(coalesce(risk_by_customer_month.economic_capital_unrounded, 0), 2)
-            as numeric(18, 2)
-        ) as economic_capital,
-        -- the annual hurdle on economic capital spread over the 12 months of a year
-        cast(
-            round(
-                coalesce(risk_by_customer_month.economic_capital_unrounded, 0)
-                * {{ var('contribution_hurdle_rate') }} / 12,
-                2
-            )
-            as numeric(18, 2)
-        ) as capital_charge
+        coalesce(risk_by_customer_month.credit_capital_unrounded, 0)
+            as credit_capital_unrounded,
+        coalesce(interest_by_customer_month.interest_rate_liquidity_capital_unrounded, 0)
+            as interest_rate_liquidity_capital_unrounded
     from customer_months
     left join interest_by_customer_month
         on
@@ -295,15 +301,62 @@ totals_from_rounded_lines as (
 
 ),
 
+operational_risk_capital_measured as (
+
+    select
+        *,
+        {{ var('contribution_operational_risk_alpha') }} * greatest(
+            avg(gross_contribution) over (
+                partition by customer_id
+                order by month
+                range between interval '11 months' preceding and current row
+            ) * 12,
+            0
+        ) as operational_risk_capital_unrounded
+    from totals_from_rounded_lines
+
+),
+
+capital_lines_rounded as (
+
+    select
+        *,
+        cast(round(credit_capital_unrounded, 2) as numeric(18, 2)) as credit_capital,
+        cast(
+            round(operational_risk_capital_unrounded, 2) as numeric(18, 2)
+        ) as operational_risk_capital,
+        cast(
+            round(interest_rate_liquidity_capital_unrounded, 2) as numeric(18, 2)
+        ) as interest_rate_liquidity_capital,
+        -- the annual hurdle on economic capital spread over the 12 months of a year
+        cast(
+            round(
+                (
+                    credit_capital_unrounded
+                    + operational_risk_capital_unrounded
+                    + interest_rate_liquidity_capital_unrounded
+                ) * {{ var('contribution_hurdle_rate') }} / 12,
+                2
+            )
+            as numeric(18, 2)
+        ) as capital_charge
+    from operational_risk_capital_measured
+
+),
+
 net_contribution_added as (
 
     select
         *,
         cast(
+            credit_capital + operational_risk_capital + interest_rate_liquidity_capital
+            as numeric(18, 2)
+        ) as economic_capital,
+        cast(
             gross_contribution - cost_to_serve - expected_loss - capital_charge
             as numeric(18, 2)
         ) as net_contribution
-    from totals_from_rounded_lines
+    from capital_lines_rounded
 
 ),
 
@@ -328,21 +381,20 @@ final as (
         cost_to_serve,
         credit_exposure,
         expected_loss,
+        credit_capital,
+        operational_risk_capital,
+        interest_rate_liquidity_capital,
         economic_capital,
         capital_charge,
         net_contribution,
-        -- annualised: the month's risk-adjusted return times the 12 months of a year
-        case
-            when economic_capital <> 0
-                then
-                    round(
-                        (gross_contribution - cost_to_serve - expected_loss) * 12
-                        / economic_capital,
-                        6
-                    )
-        end as raroc,
+        {{ contribution_raroc() }} as raroc,
         deposit_nii as deposit_contribution,
-        cast(loan_nii - expected_loss - capital_charge as numeric(18, 2)) as loan_contribution,
+        -- lending carries the charge on its own (credit) capital only
+        cast(
+            loan_nii - expected_loss
+            - round(credit_capital * {{ var('contribution_hurdle_rate') }} / 12, 2)
+            as numeric(18, 2)
+        ) as loan_contribution,
         net_contribution as comprehensive_contribution
     from net_contribution_added
 

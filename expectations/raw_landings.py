@@ -81,6 +81,7 @@ CODED_COLUMNS: dict[str, dict[str, CodeList]] = {
         "segment": accepted("customer_segment"),
         "status": accepted("customer_status"),
         "credit_rating": accepted("credit_rating"),
+        "group_role": accepted("group_role"),
     },
     "raw_core_banking.products": {"product_family": accepted("product_family")},
     "raw_core_banking.accounts": {

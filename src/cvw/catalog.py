@@ -80,6 +80,8 @@ CORE_BANKING = (
             "status text!",  # active | dormant | closed
             "closed_date date",
             "credit_rating text",  # AAA .. CCC
+            "group_id text",  # corporate group (集团客户), null outside a group
+            "group_role text",  # parent | subsidiary | related_party
             "updated_at timestamptz!",
         ),
         ("customer_id",),

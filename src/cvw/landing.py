@@ -97,6 +97,7 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
     conn.execute(META_DDL)
     for source in ALL_TABLES:
         conn.execute(create_table_sql(source, source.raw_table, lineage=True))
+        _add_new_columns(conn, source)
         # Each night's gate and a rerun's replace read one logical date. Batches
         # arrive in date order, so a BRIN index (a few pages, nearly free to
         # keep up during COPY) lets both skip the earlier nights' blocks.
@@ -104,6 +105,23 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
             f"create index if not exists {source.name}__logical_date on {source.raw_table}"
             " using brin (_logical_date)"
         )
+
+
+def _add_new_columns(conn: psycopg.Connection, source: SourceTable) -> None:
+    """Add the columns the source gained since its landing was created (a newer
+    catalog), nullable: the rows of earlier nights never had them."""
+    schema, table = source.raw_table.split(".")
+    landed = {
+        name
+        for (name,) in conn.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = %s and table_name = %s",
+            (schema, table),
+        )
+    }
+    for column in source.columns:
+        if column.name not in landed:
+            conn.execute(f"alter table {source.raw_table} add column {column.name} {column.type}")
 
 
 @dataclass

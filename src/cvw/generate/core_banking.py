@@ -227,7 +227,9 @@ class CustomerRows:
                 c.customer_id, c.customer_type, c.full_name, c.national_id, c.phone, c.email,
                 c.birth_date.isoformat() if c.birth_date else None, c.industry, c.segment,
                 c.branch.branch_id, c.branch.region, c.onboarded.isoformat(), c.status,
-                c.churn_date.isoformat() if c.churn_date else None, rating, c.updated_at,
+                c.churn_date.isoformat() if c.churn_date else None, rating,
+                c.group.group_id if c.group else None, c.group.role if c.group else None,
+                c.updated_at,
             )
         )  # fmt: skip
 

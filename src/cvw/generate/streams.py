@@ -44,6 +44,7 @@ class Stream(IntEnum):
     LEDGER = 7
     MARKET = 8
     IDENTIFIERS = 9
+    GROUP = 10
 
 
 def stream(seed: int, purpose: Stream, index: int = 0) -> np.random.Generator:

@@ -21,6 +21,7 @@ from types import MappingProxyType
 import numpy as np
 
 from cvw.generate.geography import BRANCH_BY_ID, BRANCH_CHOICE, CITIES, Branch, City
+from cvw.generate.groups import GroupMembership, span_groups, span_of
 from cvw.generate.holdings import Holding, choose_products, holds_credit, plan_holding
 from cvw.generate.identifiers import (
     company_email,
@@ -109,6 +110,7 @@ class Customer:
     rm_id: str | None
     holdings: tuple[Holding, ...]
     updated_at: str
+    group: GroupMembership | None  # corporate group (集团客户) the customer belongs to
 
     @property
     def corporate(self) -> bool:
@@ -146,6 +148,7 @@ class Population:
         self._managers_by_branch = _managers_by_branch(self.managers)
         self._customers: list[Customer] = []
         self._arrivals: Iterator[list[Customer]] | None = None
+        self._groups: dict[int, dict[int, GroupMembership]] = {}
 
     def __len__(self) -> int:
         return self.params.customers
@@ -166,15 +169,27 @@ class Population:
 
     def customer(self, index: int) -> Customer:
         rng = stream(self.params.seed, Stream.CUSTOMER, index)
-        return build_customer(rng, index, self.window, self._managers_by_branch)
+        return build_customer(
+            rng, index, self.window, self._managers_by_branch, self.group_of(index)
+        )
 
     def customers(self, indexes: range) -> list[Customer]:
         """The customers of consecutive indexes, their streams seeded together."""
         rngs = streams(self.params.seed, Stream.CUSTOMER, indexes)
         return [
-            build_customer(rng, index, self.window, self._managers_by_branch)
+            build_customer(
+                rng, index, self.window, self._managers_by_branch, self.group_of(index)
+            )
             for rng, index in zip(rngs, indexes, strict=True)
         ]
+
+    def group_of(self, index: int) -> GroupMembership | None:
+        span = span_of(index)
+        if span not in self._groups:
+            self._groups[span] = span_groups(
+                self.params.seed, span, self.params.customers, CORPORATE_SHARE
+            )
+        return self._groups[span].get(index)
 
 
 def _managers_by_branch(
@@ -258,6 +273,7 @@ def build_customer(
     index: int,
     window: Window,
     managers_by_branch: Mapping[str, tuple[str, ...]],
+    group: GroupMembership | None,
 ) -> Customer:
     """Customer ``index``, drawn from the customer's own stream (``Stream.CUSTOMER``)."""
     as_of = window.as_of
@@ -336,6 +352,7 @@ def build_customer(
         rm_id=rm_id,
         holdings=tuple(holdings),
         updated_at=_last_change(rng, [d for d in changed if d is not None], churn_date, window),
+        group=group if corporate else None,
     )
 
 

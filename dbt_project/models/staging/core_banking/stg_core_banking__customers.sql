@@ -30,6 +30,8 @@ renamed as (
         cast(status as text) as status,
         cast(closed_date as date) as closed_date,
         cast(credit_rating as text) as credit_rating,
+        cast(group_id as text) as group_id,
+        cast(group_role as text) as group_role,
         cast(updated_at as timestamptz) as updated_at,
         cast(_batch_id as text) as batch_id,
         cast(_loaded_at as timestamptz) as loaded_at

@@ -213,9 +213,6 @@ discounting as (
 lifetime_values as (
 
     select
-        discounting.*,
-        margins.margin_months,
-        margins.monthly_margin,
         -- margin x sum over t = 1..H of q^t in closed form (H when q = 1), at
         -- the estimate and at both ends of the band.
         {%- for band in ['', '_p10', '_p90'] %}
@@ -232,8 +229,11 @@ lifetime_values as (
                     )
                 )
                 / (1 - discounting.survival_discount_factor{{ band }})
-        end as customer_lifetime_value{{ band }}{{ ',' if not loop.last }}
+        end as customer_lifetime_value{{ band }},
         {%- endfor %}
+        discounting.*,
+        margins.margin_months,
+        margins.monthly_margin
     from discounting
     left join margins on discounting.customer_id = margins.customer_id
 

@@ -135,7 +135,7 @@ margins as (
 
 tier_posteriors as (
 
-    -- A tier with no customer-month at risk (new in the latest month) has
+    -- A tier with no customer-month at risk (e.g. new in the latest month) has
     -- only the prior: retention_basis = portfolio.
     select
         current_customers.customer_id,

@@ -257,6 +257,19 @@ def lifetime_value_expectations() -> list[Expectation]:
         gxe.ExpectColumnValuesToBeBetween(
             column="monthly_retention_rate", min_value=0, max_value=1
         ),
+        # CLV rises with retention for a positive margin, so the band's order
+        # must hold for the rates and, where the margin is positive, the values.
+        gxe.UnexpectedRowsExpectation(
+            description="p10 <= estimate <= p90 (rates; values for a positive margin)",
+            unexpected_rows_query=(
+                "select customer_id from {batch} where not ("
+                "monthly_retention_rate_p10 <= monthly_retention_rate"
+                " and monthly_retention_rate <= monthly_retention_rate_p90"
+                " and (monthly_net_contribution <= 0"
+                " or customer_lifetime_value_p10 <= customer_lifetime_value"
+                " and customer_lifetime_value <= customer_lifetime_value_p90))"
+            ),
+        ),
     ]
 
 

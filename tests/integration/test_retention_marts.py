@@ -275,7 +275,14 @@ def test_logo_and_contribution_retention_match_pandas(retention_inputs):
     assert actual["is_churn_alarm"].tolist() == alarm.tolist()
 
 
-def test_customer_lifetime_value_matches_an_explicit_sum(retention_inputs):
+def _discounted_sum(margin: float, rate: float, discount: float, horizon: int) -> float:
+    return sum(margin * rate**t / (1 + discount) ** t for t in range(1, horizon + 1))
+
+
+@pytest.fixture(scope="module")
+def expected_lifetime_values(retention_inputs) -> pd.DataFrame:
+    """CLV per current customer: the tier's Beta posterior from churn states rebuilt
+    here, the margin from the contribution fact and an explicit month-by-month sum."""
     url, settings, states = (
         retention_inputs["url"],
         retention_inputs["vars"],
@@ -302,16 +309,23 @@ def test_customer_lifetime_value_matches_an_explicit_sum(retention_inputs):
     at_risk = at_risk[~at_risk["was_churned"].fillna(False).astype(bool)]
     exposure = at_risk.groupby("tier").size()
     events = at_risk.groupby("tier")["is_churned"].sum()
+    assert (events == 0).any(), "the demo should have a tier without churn (premium)"
+
+    # Beta(a0, b0) prior centred on the portfolio's rate, worth n0 customer-months.
+    prior_months = settings["clv_retention_prior_months"]
     portfolio_rate = 1 - at_risk["is_churned"].sum() / len(at_risk)
+    alpha0, beta0 = portfolio_rate * prior_months, (1 - portfolio_rate) * prior_months
+    z = settings["clv_retention_band_z"]
 
     discount = (1 + settings["clv_annual_discount_rate"]) ** (1 / 12) - 1
     horizon = settings["clv_horizon_months"]
+    cap_months = settings["clv_max_margin_multiple"] * 12
     window_start = (
         pd.Timestamp(as_of) - pd.DateOffset(months=settings["clv_margin_months"])
     ).date()
     current = tiers[tiers["month"] == as_of].merge(states, on=["customer_id", "month"])
     current = current[~current["is_churned"]]
-    expected = {}
+    rows = []
     for customer_id, tier in zip(current["customer_id"], current["tier"], strict=True):
         mine = net[
             (net["customer_id"] == customer_id)
@@ -319,20 +333,85 @@ def test_customer_lifetime_value_matches_an_explicit_sum(retention_inputs):
             & (net["month"] > window_start)
         ]
         margin = mine["net_contribution"].mean()
-        if exposure.get(tier, 0) >= settings["clv_min_tier_exposure_months"]:
-            rate = 1 - events[tier] / exposure[tier]
-        else:
-            rate = portfolio_rate
-        expected[customer_id] = sum(
-            margin * rate**t / (1 + discount) ** t for t in range(1, horizon + 1)
+        churned = int(events.get(tier, 0))
+        alpha = alpha0 + int(exposure.get(tier, 0)) - churned
+        beta = beta0 + churned
+        rate = alpha / (alpha + beta)
+        sd = (alpha * beta / ((alpha + beta) ** 2 * (alpha + beta + 1))) ** 0.5
+        rate_p10 = max(rate - z * sd, 0.0)
+        rate_p90 = min(rate + z * sd, max(rate, 0.999999))
+        value = _discounted_sum(margin, rate, discount, horizon)
+        rows.append(
+            {
+                "customer_id": customer_id,
+                "tier": tier,
+                "monthly_net_contribution": margin,
+                "monthly_retention_rate": rate,
+                "monthly_retention_rate_p10": rate_p10,
+                "monthly_retention_rate_p90": rate_p90,
+                "customer_lifetime_value": value,
+                "customer_lifetime_value_p10": _discounted_sum(margin, rate_p10, discount, horizon),
+                "customer_lifetime_value_p90": _discounted_sum(margin, rate_p90, discount, horizon),
+                "is_clv_above_margin_cap": bool(margin > 0 and value > cap_months * margin),
+            }
         )
+    return pd.DataFrame(rows).set_index("customer_id").sort_index()
 
-    actual = frame(
-        url, "select customer_id, customer_lifetime_value from marts.customer_lifetime_value"
+
+@pytest.fixture(scope="module")
+def published_lifetime_values(retention_inputs) -> pd.DataFrame:
+    actual = frame(retention_inputs["url"], "select * from marts.customer_lifetime_value")
+    return actual.set_index("customer_id").sort_index()
+
+
+def test_customer_lifetime_value_matches_an_explicit_sum(
+    expected_lifetime_values, published_lifetime_values
+):
+    expected, actual = expected_lifetime_values, published_lifetime_values
+    assert list(actual.index) == list(expected.index)
+    for column in [
+        "monthly_retention_rate",
+        "monthly_retention_rate_p10",
+        "monthly_retention_rate_p90",
+    ]:
+        # Stored to 6 decimals.
+        np.testing.assert_allclose(
+            actual[column].astype(float), expected[column], atol=5e-7, err_msg=column
+        )
+    for column in [
+        "customer_lifetime_value",
+        "customer_lifetime_value_p10",
+        "customer_lifetime_value_p90",
+    ]:
+        # CLV is stored to the cent, from unrounded rates.
+        np.testing.assert_allclose(
+            actual[column].astype(float), expected[column], rtol=1e-6, atol=0.005, err_msg=column
+        )
+    assert (actual["customer_lifetime_value"] != 0).any()
+
+
+def test_no_tier_is_modelled_as_never_churning(expected_lifetime_values, published_lifetime_values):
+    assert (expected_lifetime_values["monthly_retention_rate"] < 1).all()
+    assert (published_lifetime_values["monthly_retention_rate"].astype(float) < 1).all()
+    assert (published_lifetime_values["monthly_retention_rate_p90"].astype(float) < 1).all()
+
+
+def test_lifetime_value_band_brackets_the_estimate(published_lifetime_values):
+    actual = published_lifetime_values
+    positive = actual[actual["monthly_net_contribution"].astype(float) > 0]
+    assert len(positive) > 0
+    low, mid, high = (
+        positive[f"customer_lifetime_value{suffix}"].astype(float)
+        for suffix in ("_p10", "", "_p90")
     )
-    actual = actual.set_index("customer_id")["customer_lifetime_value"].astype(float)
-    assert sorted(actual.index) == sorted(expected)
-    expected_series = pd.Series(expected).reindex(actual.index)
-    # Rates are stored to 6 decimals and CLV to the cent; a cent per thousand of value covers both.
-    np.testing.assert_allclose(actual, expected_series, rtol=1e-5, atol=0.01)
-    assert (actual != 0).any()
+    assert (low <= mid).all() and (mid <= high).all()
+    assert (low < high).all(), "every tier's posterior has some spread"
+
+
+def test_margin_cap_flag_matches_an_independent_check(
+    expected_lifetime_values, published_lifetime_values
+):
+    expected, actual = expected_lifetime_values, published_lifetime_values
+    assert actual["is_clv_above_margin_cap"].tolist() == (
+        expected["is_clv_above_margin_cap"].tolist()
+    )

@@ -196,6 +196,7 @@ def build_marts(
     customers_in_360: int = 10,
     premium_customers: int = 1,
     retained_customers: int = 9,
+    clv_p90_months: float = 440.0,
 ) -> None:
     """Ten customers; one contribution row (C002, October) can be put off by ``gross_error``."""
     statements = [
@@ -259,7 +260,13 @@ def build_marts(
         (date '2026-10-01', 1, 'mass', 4, 4, 0, 1.0, 0.8)""",
         """create table {s}.customer_lifetime_value as
         select format('C%s', lpad(n::text, 3, '0')) as customer_id,
-               0.98 as monthly_retention_rate
+               0.97 as monthly_retention_rate_p10,
+               0.98 as monthly_retention_rate,
+               0.99 as monthly_retention_rate_p90,
+               (n - 3) * 10.0 as monthly_net_contribution,
+               (n - 3) * 400.0 as customer_lifetime_value_p10,
+               (n - 3) * 420.0 as customer_lifetime_value,
+               (n - 3) * {clv_p90_months} as customer_lifetime_value_p90
         from generate_series(1, 10) as n""",
     ]
     for statement in statements:
@@ -270,6 +277,7 @@ def build_marts(
                 premium=premium_customers,
                 in_360=customers_in_360,
                 retained=retained_customers,
+                clv_p90_months=clv_p90_months,
             )
         )
 
@@ -313,6 +321,7 @@ def scratch_url(pg_admin_url: str) -> Iterator[str]:
             build_marts(conn, "marts_short_360", customers_in_360=9)
             build_marts(conn, "marts_premium_heavy", premium_customers=2)
             build_marts(conn, "marts_retention_above_one", retained_customers=11)
+            build_marts(conn, "marts_clv_band_inverted", clv_p90_months=410.0)
         yield url
         admin.execute(f"drop database if exists {SCRATCH_DB} with (force)")
 
@@ -370,8 +379,9 @@ def test_marts_pass(scratch_url: str) -> None:
     # contribution 19 (1 key + 13 not-null + 3 ranges + 2 sums), tier 5, customer_360 11
     # (count, unique, 5 non-negative, 4 shares), facts 1 + 1 + 4 + 1, reconciliation 9
     # (count, key, line set, 4 not-null, zero difference, all lines per month),
-    # retention 4 (key, 2 shares, counts add up), lifetime value 2 (key, retention share).
-    assert report.evaluated == 63
+    # retention 4 (key, 2 shares, counts add up), lifetime value 3 (key, retention share,
+    # band order).
+    assert report.evaluated == 64
 
 
 def test_gross_contribution_off_by_five_cents_fails(scratch_url: str) -> None:
@@ -408,6 +418,17 @@ def test_retention_above_one_fails(scratch_url: str) -> None:
         "marts_retention_above_one.customer_retention_monthly: "
         "expect_column_values_to_be_between column=logo_retention_rate"
     )
+
+
+def test_lifetime_value_band_out_of_order_fails(scratch_url: str) -> None:
+    # p90 value below the estimate for the seven customers with a positive margin;
+    # the two with a negative margin (and the one at zero) are not bound by it.
+    report = validate_marts(scratch_url, "marts_clv_band_inverted")
+
+    assert report.failed == [
+        "marts_clv_band_inverted.customer_lifetime_value: unexpected_rows_expectation "
+        "p10 <= estimate <= p90 (rates; values for a positive margin) -> 7"
+    ]
 
 
 def test_building_twice_in_one_context_does_not_fail(scratch_url: str) -> None:

@@ -4,14 +4,26 @@
 --       = margin x q x (1 - q^H) / (1 - q), q = r / (1 + d)
 -- margin: the customer's average monthly net contribution (EVA) over the
 --   last clv_margin_months months with a contribution row;
--- r: monthly retention of the customer's current tier, estimated from the
---   data as 1 - churn events / customer-months at risk over the reporting
---   months (a customer-month is at risk when the customer was not churned at
---   the previous month end; the first reporting month has no previous month
---   and is left out). A tier with fewer than clv_min_tier_exposure_months
---   customer-months uses the whole portfolio's rate;
+-- r: monthly retention of the customer's current tier, a credibility-weighted
+--   (Beta-binomial) estimate. A customer-month is at risk when the customer
+--   was not churned at the previous month end (the first reporting month has
+--   no previous month and is left out); it survives unless the customer is
+--   churned at its month end. The prior is Beta(a0, b0) with mean the whole
+--   portfolio's observed retention r_p and worth clv_retention_prior_months
+--   customer-months n0: a0 = r_p x n0, b0 = (1 - r_p) x n0. A tier's posterior
+--   is Beta(a0 + survived months, b0 + churn events) and r its mean
+--   a / (a + b), so a tier without churn still gets r < 1 when the portfolio
+--   has churn, and a small tier stays close to the portfolio's rate;
 -- d: monthly rate equivalent to clv_annual_discount_rate;
 -- H: clv_horizon_months.
+-- The band (_p10, _p90) takes r at the 10th and 90th percentile of the
+-- posterior. PostgreSQL has no inverse Beta function, so the percentiles use
+-- the normal approximation mean -/+ z x sd of the Beta (z =
+-- clv_retention_band_z, 1.2816), clipped to at least 0 and at most 0.999999
+-- (the largest value below 1 at six decimals; a posterior mean of exactly 1,
+-- from a portfolio without any churn, is kept as its own upper bound).
+-- is_clv_above_margin_cap flags, without clipping, a CLV above
+-- clv_max_margin_multiple x 12 months of a positive margin.
 with
 
 customer_tiers as (
@@ -69,11 +81,21 @@ retention_by_tier as (
     select
         case when grouping(tier) = 1 then 'portfolio' else tier end as retention_group,
         count(*) as exposure_months,
-        count(*) filter (where churned_in_month) as churn_events,
-        1 - count(*) filter (where churned_in_month) / cast(count(*) as numeric)
-            as monthly_retention_rate
+        count(*) filter (where churned_in_month) as churn_events
     from customer_months_at_risk
     group by grouping sets ((tier), ())
+
+),
+
+beta_prior as (
+
+    select
+        {{ var('clv_retention_prior_months') }}
+        * (1 - churn_events / cast(exposure_months as numeric)) as prior_survived_months,
+        {{ var('clv_retention_prior_months') }}
+        * churn_events / cast(exposure_months as numeric) as prior_churn_events
+    from retention_by_tier
+    where retention_group = 'portfolio'
 
 ),
 
@@ -111,46 +133,109 @@ margins as (
 
 ),
 
-retention_chosen as (
+tier_posteriors as (
 
+    -- A tier with no customer-month at risk (e.g. new in the latest month) has
+    -- only the prior: retention_basis = portfolio.
     select
         current_customers.customer_id,
         case
-            when tier_retention.exposure_months >= {{ var('clv_min_tier_exposure_months') }}
-                then 'tier'
-            else 'portfolio'
+            when tier_retention.exposure_months is null then 'portfolio' else 'tier'
         end as retention_basis,
-        case
-            when tier_retention.exposure_months >= {{ var('clv_min_tier_exposure_months') }}
-                then tier_retention.monthly_retention_rate
-            else portfolio_retention.monthly_retention_rate
-        end as monthly_retention_rate,
-        case
-            when tier_retention.exposure_months >= {{ var('clv_min_tier_exposure_months') }}
-                then tier_retention.exposure_months
-            else portfolio_retention.exposure_months
-        end as retention_exposure_months,
-        case
-            when tier_retention.exposure_months >= {{ var('clv_min_tier_exposure_months') }}
-                then tier_retention.churn_events
-            else portfolio_retention.churn_events
-        end as retention_churn_events
+        coalesce(tier_retention.exposure_months, 0) as retention_exposure_months,
+        coalesce(tier_retention.churn_events, 0) as retention_churn_events,
+        beta_prior.prior_survived_months
+        + coalesce(tier_retention.exposure_months - tier_retention.churn_events, 0)
+            as posterior_alpha,
+        beta_prior.prior_churn_events
+        + coalesce(tier_retention.churn_events, 0) as posterior_beta
     from current_customers
+    cross join beta_prior
     left join retention_by_tier as tier_retention
         on current_customers.tier = tier_retention.retention_group
-    cross join retention_by_tier as portfolio_retention
-    where portfolio_retention.retention_group = 'portfolio'
+
+),
+
+retention_estimates as (
+
+    select
+        customer_id,
+        retention_basis,
+        retention_exposure_months,
+        retention_churn_events,
+        retention_exposure_months
+        / cast(retention_exposure_months + {{ var('clv_retention_prior_months') }} as numeric)
+            as retention_credibility,
+        posterior_alpha / (posterior_alpha + posterior_beta) as monthly_retention_rate,
+        sqrt(
+            posterior_alpha * posterior_beta
+            / (
+                power(posterior_alpha + posterior_beta, 2)
+                * (posterior_alpha + posterior_beta + 1)
+            )
+        ) as monthly_retention_sd
+    from tier_posteriors
+
+),
+
+retention_bands as (
+
+    select
+        *,
+        greatest(
+            monthly_retention_rate - {{ var('clv_retention_band_z') }} * monthly_retention_sd, 0
+        ) as monthly_retention_rate_p10,
+        least(
+            monthly_retention_rate + {{ var('clv_retention_band_z') }} * monthly_retention_sd,
+            greatest(monthly_retention_rate, 0.999999)
+        ) as monthly_retention_rate_p90
+    from retention_estimates
 
 ),
 
 discounting as (
 
     select
-        retention_chosen.*,
+        retention_bands.*,
         power(1 + {{ var('clv_annual_discount_rate') }}, 1 / 12.0) - 1 as monthly_discount_rate,
-        retention_chosen.monthly_retention_rate
-        / power(1 + {{ var('clv_annual_discount_rate') }}, 1 / 12.0) as survival_discount_factor
-    from retention_chosen
+        retention_bands.monthly_retention_rate
+        / power(1 + {{ var('clv_annual_discount_rate') }}, 1 / 12.0) as survival_discount_factor,
+        retention_bands.monthly_retention_rate_p10
+        / power(1 + {{ var('clv_annual_discount_rate') }}, 1 / 12.0)
+            as survival_discount_factor_p10,
+        retention_bands.monthly_retention_rate_p90
+        / power(1 + {{ var('clv_annual_discount_rate') }}, 1 / 12.0)
+            as survival_discount_factor_p90
+    from retention_bands
+
+),
+
+lifetime_values as (
+
+    select
+        -- margin x sum over t = 1..H of q^t in closed form (H when q = 1), at
+        -- the estimate and at both ends of the band.
+        {%- for band in ['', '_p10', '_p90'] %}
+        margins.monthly_margin
+        * case
+            when discounting.survival_discount_factor{{ band }} = 1
+                then {{ var('clv_horizon_months') }}
+            else
+                discounting.survival_discount_factor{{ band }}
+                * (
+                    1 - power(
+                        discounting.survival_discount_factor{{ band }},
+                        {{ var('clv_horizon_months') }}
+                    )
+                )
+                / (1 - discounting.survival_discount_factor{{ band }})
+        end as customer_lifetime_value{{ band }},
+        {%- endfor %}
+        discounting.*,
+        margins.margin_months,
+        margins.monthly_margin
+    from discounting
+    left join margins on discounting.customer_id = margins.customer_id
 
 ),
 
@@ -162,34 +247,37 @@ final as (
         current_customers.tier,
         customers.customer_type,
         customers.segment,
-        margins.margin_months,
-        cast(margins.monthly_margin as numeric(18, 2)) as monthly_net_contribution,
-        discounting.retention_basis,
-        cast(discounting.monthly_retention_rate as numeric(9, 6)) as monthly_retention_rate,
-        discounting.retention_exposure_months,
-        discounting.retention_churn_events,
-        cast(discounting.monthly_discount_rate as numeric(9, 6)) as monthly_discount_rate,
+        lifetime_values.margin_months,
+        cast(lifetime_values.monthly_margin as numeric(18, 2)) as monthly_net_contribution,
+        lifetime_values.retention_basis,
+        cast(lifetime_values.monthly_retention_rate as numeric(9, 6)) as monthly_retention_rate,
+        lifetime_values.retention_exposure_months,
+        lifetime_values.retention_churn_events,
+        cast(lifetime_values.monthly_discount_rate as numeric(9, 6)) as monthly_discount_rate,
         {{ var('clv_horizon_months') }} as horizon_months,
-        cast(
-            margins.monthly_margin
-            * case
-                when discounting.survival_discount_factor = 1
-                    then {{ var('clv_horizon_months') }}
-                else
-                    discounting.survival_discount_factor
-                    * (
-                        1 - power(
-                            discounting.survival_discount_factor, {{ var('clv_horizon_months') }}
-                        )
-                    )
-                    / (1 - discounting.survival_discount_factor)
-            end
-            as numeric(18, 2)
-        ) as customer_lifetime_value
+        cast(lifetime_values.customer_lifetime_value as numeric(18, 2))
+            as customer_lifetime_value,
+        cast(lifetime_values.retention_credibility as numeric(9, 6)) as retention_credibility,
+        cast(lifetime_values.monthly_retention_rate_p10 as numeric(9, 6))
+            as monthly_retention_rate_p10,
+        cast(lifetime_values.monthly_retention_rate_p90 as numeric(9, 6))
+            as monthly_retention_rate_p90,
+        cast(lifetime_values.customer_lifetime_value_p10 as numeric(18, 2))
+            as customer_lifetime_value_p10,
+        cast(lifetime_values.customer_lifetime_value_p90 as numeric(18, 2))
+            as customer_lifetime_value_p90,
+        -- Only a positive margin is capped: a zero or negative margin gives a
+        -- CLV of zero or a loss, which the cap against overstated value does
+        -- not bound (and a customer without margin has no CLV to flag).
+        coalesce(
+            lifetime_values.monthly_margin > 0
+            and lifetime_values.customer_lifetime_value
+            > {{ var('clv_max_margin_multiple') }} * 12 * lifetime_values.monthly_margin,
+            false
+        ) as is_clv_above_margin_cap
     from current_customers
     inner join customers on current_customers.customer_id = customers.customer_id
-    inner join discounting on current_customers.customer_id = discounting.customer_id
-    left join margins on current_customers.customer_id = margins.customer_id
+    inner join lifetime_values on current_customers.customer_id = lifetime_values.customer_id
 
 )
 

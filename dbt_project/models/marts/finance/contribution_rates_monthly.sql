@@ -5,11 +5,18 @@
 --   ftp_rate              the ERP FTP curve dated the first day of the month,
 --                         one row per term point (rate_key `term_months <n>`)
 --   unit_cost             the ERP unit cost of each cost-to-serve activity for
---                         the month's accounting period (rate_key = activity)
+--                         the month's accounting period (rate_key = activity),
+--                         and of `rm_hour` when relationship-manager cost is
+--                         allocated by activity
 --   capital_ratio         the seeds economic_capital_ratios_by_risk_rating
 --                         (loans, `risk_rating <rating>`) and
 --                         _by_product_family (cards, `product_family <family>`)
 --   contribution_rule     the dbt vars of fct_customer_contribution_monthly
+--                         and contribution_gl_reconciliation; the
+--                         relationship-manager cost rule in use (rate_key
+--                         `rm_cost_allocation_method <rule>`, rate_value 1)
+--                         and, under `activity`, the hours of each CRM
+--                         interaction type (`rm_interaction_hours <type>`)
 --   concentration_limit   the seed concentration_limits (contribution_concentration)
 -- source_month is the month of the ERP curve or period a rate comes from,
 -- null for seeds and vars, which hold for every month.
@@ -57,6 +64,12 @@ concentration_limits as (
 
 ),
 
+rm_interaction_hours as (
+
+    select * from {{ ref('rm_interaction_hours') }}
+
+),
+
 ftp_curve_points as (
 
     select
@@ -80,15 +93,23 @@ activity_unit_costs as (
         'unit_cost' as rate_group,
         unit_costs.activity as rate_key,
         cast(unit_costs.unit_cost as numeric(18, 6)) as rate_value,
-        'CNY per ' || replace(cost_to_serve_activities.cost_driver, '_', ' ') as rate_unit,
+        coalesce(
+            'CNY per ' || replace(cost_to_serve_activities.cost_driver, '_', ' '),
+            'CNY per RM hour'
+        ) as rate_unit,
         'ERP unit costs' as rate_source,
         reporting_months.month as source_month
     from reporting_months
     inner join unit_costs
         on to_char(reporting_months.month, 'YYYY-MM') = unit_costs.accounting_period
-    -- only the activities cost to serve prices
-    inner join cost_to_serve_activities
+    left join cost_to_serve_activities
         on unit_costs.activity = cost_to_serve_activities.activity
+    -- only the activities contribution prices
+    where
+        cost_to_serve_activities.activity is not null
+        {%- if var('rm_cost_allocation_method') == 'activity' %}
+        or unit_costs.activity = 'rm_hour'
+        {%- endif %}
 
 ),
 
@@ -126,6 +147,7 @@ contribution_rules as (
         ('contribution_hurdle_rate', 'annual rate on economic capital'),
         ('contribution_day_count_basis', 'days in the year of the NII formula'),
         ('contribution_default_min_days_past_due', 'days past due from which PD = 1'),
+        ('gl_unallocated_share_alarm', 'share of a GL line left unallocated'),
     ] %}
     {%- for var_name, rate_unit in contribution_rules %}
     select
@@ -137,11 +159,33 @@ contribution_rules as (
         'dbt var {{ var_name }}' as rate_source,
         cast(null as date) as source_month
     from reporting_months
-    {%- if not loop.last %}
 
     union all
-    {% endif %}
-    {%- endfor %}
+    {% endfor %}
+    select
+        month,
+        'contribution_rule' as rate_group,
+        'rm_cost_allocation_method {{ var('rm_cost_allocation_method') }}' as rate_key,
+        cast(1 as numeric(18, 6)) as rate_value,
+        'rule in use' as rate_unit,
+        'dbt var rm_cost_allocation_method' as rate_source,
+        cast(null as date) as source_month
+    from reporting_months
+    {%- if var('rm_cost_allocation_method') == 'activity' %}
+
+    union all
+
+    select
+        reporting_months.month,
+        'contribution_rule' as rate_group,
+        'rm_interaction_hours ' || rm_interaction_hours.interaction_type as rate_key,
+        cast(rm_interaction_hours.hours as numeric(18, 6)) as rate_value,
+        'RM hours per interaction' as rate_unit,
+        'seed rm_interaction_hours' as rate_source,
+        cast(null as date) as source_month
+    from reporting_months
+    cross join rm_interaction_hours
+    {%- endif %}
 
 ),
 

@@ -5,9 +5,7 @@
 --   ftp_rate              the ERP FTP curve dated the first day of the month,
 --                         one row per term point (rate_key `term_months <n>`)
 --   unit_cost             the ERP unit cost of each cost-to-serve activity for
---                         the month's accounting period (rate_key = activity),
---                         and of `rm_hour` when relationship-manager cost is
---                         allocated by activity
+--                         the month's accounting period (rate_key = activity)
 --   capital_ratio         the seeds economic_capital_ratios_by_risk_rating
 --                         (loans, `risk_rating <rating>`) and
 --                         _by_product_family (cards, `product_family <family>`)
@@ -93,23 +91,15 @@ activity_unit_costs as (
         'unit_cost' as rate_group,
         unit_costs.activity as rate_key,
         cast(unit_costs.unit_cost as numeric(18, 6)) as rate_value,
-        coalesce(
-            'CNY per ' || replace(cost_to_serve_activities.cost_driver, '_', ' '),
-            'CNY per RM hour'
-        ) as rate_unit,
+        'CNY per ' || replace(cost_to_serve_activities.cost_driver, '_', ' ') as rate_unit,
         'ERP unit costs' as rate_source,
         reporting_months.month as source_month
     from reporting_months
     inner join unit_costs
         on to_char(reporting_months.month, 'YYYY-MM') = unit_costs.accounting_period
-    left join cost_to_serve_activities
+    -- only the activities cost to serve prices
+    inner join cost_to_serve_activities
         on unit_costs.activity = cost_to_serve_activities.activity
-    -- only the activities contribution prices
-    where
-        cost_to_serve_activities.activity is not null
-        {%- if var('rm_cost_allocation_method') == 'activity' %}
-        or unit_costs.activity = 'rm_hour'
-        {%- endif %}
 
 ),
 

@@ -5,8 +5,10 @@ asks about: deposits, a term deposit opened mid-window, a card, a loan that fall
 behind and ends in default, a mortgage repaid in the last month (zero exposure), a
 wealth account, an account closed mid-month, a fee-only month, transactions in every
 channel (one on a month boundary in another time zone), two relationship managers
-(one hired mid-window) and a customer without one, and a general ledger whose branch
-lines equal what core banking booked.
+(one hired mid-window), a customer without one who still sees a manager, CRM
+interactions (one on a month boundary, one with a prospect, one after the last
+reporting month), and a general ledger whose branch lines equal what core banking
+booked.
 
 dbt builds the marts from these raw rows; every contribution line is then computed
 here from the same rows with pandas and ``Decimal``, using the rates configured in
@@ -251,6 +253,22 @@ CONTACTS = [
     ("K2", C2, "RM0001"),
     ("K3", C3, "RM0002"),
     ("K4", None, "RM0002"),
+    ("K5", C4, None),
+]
+# interaction_id, contact_id, rm_id, interaction_type, occurred_at
+INTERACTIONS = [
+    ("I1", "K1", "RM0001", "visit", "2026-08-12T10:00:00+00:00"),
+    ("I2", "K1", "RM0001", "call", "2026-08-25T10:00:00+00:00"),
+    ("I3", "K2", "RM0001", "complaint", "2026-09-03T10:00:00+00:00"),
+    # 1 October in UTC+8 is still 30 September in UTC: a September call
+    ("I4", "K2", "RM0001", "call", "2026-10-01T02:00:00+08:00"),
+    ("I5", "K3", "RM0002", "visit", "2026-09-15T10:00:00+00:00"),
+    # a prospect: no customer carries it
+    ("I6", "K4", "RM0002", "visit", "2026-09-20T10:00:00+00:00"),
+    # C4 has no manager of its own; RM0002 calls all the same
+    ("I7", "K5", "RM0002", "call", "2026-10-05T10:00:00+00:00"),
+    # November is not a reporting month yet
+    ("I8", "K1", "RM0001", "visit", "2026-11-02T10:00:00+00:00"),
 ]
 
 # Ledger amounts no customer owns, per month: (line, cost center, amount).
@@ -430,6 +448,14 @@ def raw_rows() -> dict[str, list[dict[str, Any]]]:
             }
         )  # fmt: skip
     rows["raw_crm.contacts"] = contacts
+    rows["raw_crm.interactions"] = [
+        {
+            "interaction_id": interaction_id, "contact_id": contact_id, "rm_id": rm_id,
+            "interaction_type": interaction_type,
+            "occurred_at": datetime.fromisoformat(occurred_at), "updated_at": UPDATED_AT,
+        }
+        for interaction_id, contact_id, rm_id, interaction_type, occurred_at in INTERACTIONS
+    ]  # fmt: skip
     return rows
 
 
@@ -485,6 +511,7 @@ def configured_rates() -> dict[str, Any]:
             "economic_capital_ratios_by_risk_rating",
             "economic_capital_ratios_by_product_family",
             "deposit_capital_ratios_by_product_family",
+            "rm_interaction_hours",
         )
     }
     return project["vars"] | seeds
@@ -584,22 +611,22 @@ def expected_contribution(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame
                     activity_cost=unit_cost[(f"{month:%Y-%m}", activity)],
                 )
 
-    # Relationship-manager cost: annual / 12 from the hire month, split equally over the
-    # manager's active customers of the month (contacts whose CIF is the customer).
-    managers = {r["rm_id"]: r for r in rows["raw_crm.relationship_managers"]}
-    manager_of = {c["cif"]: c["rm_id"] for c in rows["raw_crm.contacts"] if c["cif"] and c["rm_id"]}
+    # Relationship-manager cost by activity (the default rule): each interaction (UTC
+    # month) with a contact whose CIF is a customer active that month costs the hours of
+    # its type x the month's rm_hour unit cost, whoever the customer's manager is.
+    assert rates["rm_cost_allocation_method"] == "activity"
+    hours = {r.interaction_type: money(r.hours) for r in rates["rm_interaction_hours"].itertuples()}
+    customer_of = {c["contact_id"]: c["cif"] for c in rows["raw_crm.contacts"] if c["cif"]}
     customers = {c["customer_id"]: c for c in rows["raw_core_banking.customers"]}
-    for month in months:
-        book: dict[str, list[str]] = {}
-        for customer_id, rm_id in manager_of.items():
-            customer = customers[customer_id]
-            active = _months_open(customer["onboarded_date"], customer["closed_date"], [month])
-            if active and managers[rm_id]["hired_date"] <= month_end(month):
-                book.setdefault(rm_id, []).append(customer_id)
-        for rm_id, members in book.items():
-            share = money(managers[rm_id]["annual_cost"]) / 12 / len(members)
-            for customer_id in members:
-                add(customer_id, month, relationship_manager_cost=share)
+    for interaction in rows["raw_crm.interactions"]:
+        customer_id = customer_of.get(interaction["contact_id"])
+        month = interaction["occurred_at"].astimezone(UTC).date().replace(day=1)
+        if customer_id is None or month not in months:
+            continue
+        customer = customers[customer_id]
+        if _months_open(customer["onboarded_date"], customer["closed_date"], [month]):
+            cost = hours[interaction["interaction_type"]] * unit_cost[(f"{month:%Y-%m}", "rm_hour")]
+            add(customer_id, month, relationship_manager_cost=cost)
 
     # Expected loss and economic capital.
     rating_ratio = {
@@ -737,7 +764,8 @@ def test_contribution_mart_matches_an_independent_computation(
     assert mart.loc[(C4, MONTHS[2]), "credit_capital"] == 0  # mortgage repaid
     assert mart.loc[(C2, MONTHS[2]), "expected_loss"] > mart.loc[(C2, MONTHS[1]), "expected_loss"]
     assert mart.loc[(C1, MONTHS[0]), "relationship_manager_cost"] > 0
-    assert mart.loc[(C3, MONTHS[0]), "relationship_manager_cost"] == 0  # hired in September
+    assert mart.loc[(C3, MONTHS[0]), "relationship_manager_cost"] == 0  # no interaction
+    assert mart.loc[(C4, MONTHS[2]), "relationship_manager_cost"] > 0  # no manager, a call
     assert (mart["net_contribution"] < 0).any()
     assert (mart["operational_risk_capital"] > 0).any()
     assert (mart["interest_rate_liquidity_capital"] > 0).any()
@@ -776,6 +804,13 @@ def test_contribution_mart_matches_an_independent_computation(
         assert row["unallocated_non_branch_amount"] == gl["other_amount"], (month, line)
         residual = gl["branch_amount"] - allocated if line == "operating_expense" else 0
         assert row["unallocated_branch_residual_amount"] == residual, (month, line)
+        share = (gl["other_amount"] + residual) / gl["amount"]
+        assert row["unallocated_share"] == share.quantize(Decimal("0.000001"), ROUND_HALF_UP), (
+            month,
+            line,
+        )
+        alarm = share > Decimal(str(configured_rates()["gl_unallocated_share_alarm"]))
+        assert row["is_unallocated_alarm"] == alarm, (month, line)
         # Interest and fees: what the branches booked is exactly what customers carry.
         if line != "operating_expense":
             assert gl["branch_amount"] == allocated, (month, line)

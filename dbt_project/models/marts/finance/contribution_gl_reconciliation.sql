@@ -21,6 +21,10 @@
 --                                         no customer activity explains; 0 for
 --                                         the other lines.
 --   difference          = gl_amount - allocated_amount - unallocated_amount.
+--   unallocated_share   = unallocated_amount / gl_amount, null when the line's
+--                         GL is 0; is_unallocated_alarm when it exceeds the
+--                         gl_unallocated_share_alarm var (a line with no GL
+--                         raises no alarm).
 --
 -- For interest and fee lines difference = branch GL - allocated amount: a
 -- real check that what customers carry is what the branches booked. For
@@ -182,6 +186,17 @@ unallocated_amounts_added as (
 
 ),
 
+unallocated_shares_measured as (
+
+    select
+        *,
+        unallocated_non_branch_amount + unallocated_branch_residual_amount as unallocated_amount,
+        (unallocated_non_branch_amount + unallocated_branch_residual_amount)
+        / nullif(gl_amount, 0) as unallocated_share
+    from unallocated_amounts_added
+
+),
+
 final as (
 
     select
@@ -194,16 +209,15 @@ final as (
         cast(
             unallocated_branch_residual_amount as numeric(18, 2)
         ) as unallocated_branch_residual_amount,
+        cast(unallocated_amount as numeric(18, 2)) as unallocated_amount,
         cast(
-            unallocated_non_branch_amount + unallocated_branch_residual_amount
-            as numeric(18, 2)
-        ) as unallocated_amount,
-        cast(
-            gl_amount - allocated_amount - unallocated_non_branch_amount
-            - unallocated_branch_residual_amount
-            as numeric(18, 2)
-        ) as difference
-    from unallocated_amounts_added
+            gl_amount - allocated_amount - unallocated_amount as numeric(18, 2)
+        ) as difference,
+        cast(round(unallocated_share, 6) as numeric(9, 6)) as unallocated_share,
+        coalesce(
+            unallocated_share > {{ var('gl_unallocated_share_alarm') }}, false
+        ) as is_unallocated_alarm
+    from unallocated_shares_measured
 
 )
 

@@ -13,6 +13,11 @@
 --                         (interest-rate and liquidity capital on deposits,
 --                         `deposit_family <family>`)
 --   contribution_rule     the dbt vars of fct_customer_contribution_monthly
+--                         and contribution_gl_reconciliation; the
+--                         relationship-manager cost rule in use (rate_key
+--                         `rm_cost_allocation_method <rule>`, rate_value 1)
+--                         and, under `activity`, the hours of each CRM
+--                         interaction type (`rm_interaction_hours <type>`)
 --   concentration_limit   the seed concentration_limits (contribution_concentration)
 -- source_month is the month of the ERP curve or period a rate comes from,
 -- null for seeds and vars, which hold for every month.
@@ -63,6 +68,12 @@ deposit_capital_ratios as (
 concentration_limits as (
 
     select * from {{ ref('concentration_limits') }}
+
+),
+
+rm_interaction_hours as (
+
+    select * from {{ ref('rm_interaction_hours') }}
 
 ),
 
@@ -150,6 +161,7 @@ contribution_rules as (
         ('contribution_default_min_days_past_due', 'days past due from which PD = 1'),
         ('contribution_operational_risk_alpha', 'share of annual gross income held as capital'),
         ('raroc_min_economic_capital', 'CNY of economic capital below which RAROC is null'),
+        ('gl_unallocated_share_alarm', 'share of a GL line left unallocated'),
     ] %}
     {%- for var_name, rate_unit in contribution_rules %}
     select
@@ -161,11 +173,33 @@ contribution_rules as (
         'dbt var {{ var_name }}' as rate_source,
         cast(null as date) as source_month
     from reporting_months
-    {%- if not loop.last %}
 
     union all
-    {% endif %}
-    {%- endfor %}
+    {% endfor %}
+    select
+        month,
+        'contribution_rule' as rate_group,
+        'rm_cost_allocation_method {{ var('rm_cost_allocation_method') }}' as rate_key,
+        cast(1 as numeric(18, 6)) as rate_value,
+        'rule in use' as rate_unit,
+        'dbt var rm_cost_allocation_method' as rate_source,
+        cast(null as date) as source_month
+    from reporting_months
+    {%- if var('rm_cost_allocation_method') == 'activity' %}
+
+    union all
+
+    select
+        reporting_months.month,
+        'contribution_rule' as rate_group,
+        'rm_interaction_hours ' || rm_interaction_hours.interaction_type as rate_key,
+        cast(rm_interaction_hours.hours as numeric(18, 6)) as rate_value,
+        'RM hours per interaction' as rate_unit,
+        'seed rm_interaction_hours' as rate_source,
+        cast(null as date) as source_month
+    from reporting_months
+    cross join rm_interaction_hours
+    {%- endif %}
 
 ),
 

@@ -4,7 +4,7 @@ distribution by segment.
 Expected values are computed here with pandas from the published customer
 contribution mart and the core-banking segments, not from the distribution mart's SQL.
 The band and the capital floor are the vars of ``dbt_project.yml``: annual RAROC from
--100 % to +100 %, on customer-months with at least 1,000 CNY of economic capital.
+-150 % to +150 %, on customer-months with at least 5,000 CNY of economic capital.
 """
 
 from __future__ import annotations
@@ -52,9 +52,9 @@ def test_raroc_is_plausible_where_capital_is_material(contributions):
     assert immaterial["raroc"].isna().all()
 
     in_band = recomputed.between(v["raroc_plausible_min"], v["raroc_plausible_max"])
-    # Most customer-months carry material capital once operational and deposit
-    # capital count, and at least 95 % of those earn a RAROC inside the band.
-    assert len(material) >= 0.5 * len(contributions)
+    # A good share of customer-months carry material capital, and at least 95 % of
+    # those earn a RAROC inside the band.
+    assert len(material) >= 0.2 * len(contributions)
     assert in_band.mean() >= 0.95, recomputed[~in_band].describe()
 
 

@@ -172,6 +172,10 @@ class CustomerRows:
     def write(self, customer: Customer, rng: np.random.Generator) -> None:
         """``rng``: the customer's core-banking stream (``Stream.CORE_BANKING``)."""
         self._customer_row(customer)
+        onboarded_in = self.window.month_of(customer.onboarded)
+        if 0 <= onboarded_in < self.window.months:
+            cell = self.ledger.cell(onboarded_in, customer.branch.branch_id)
+            cell.new_customers[customer.customer_type] += 1
         trend = rng.normal(0.004, 0.012)
         sizes = _account_sizes(customer, rng)
         month_holdings: list[MonthHoldings] = [{} for _ in self.window.month_ends]

@@ -27,6 +27,8 @@ GL_ACCOUNTS = {
     "staff": "6601",
     "premises": "6602",
     "it": "6603",
+    "marketing": "6604",
+    "onboarding": "6605",
 }
 INTEREST_INCOME_FAMILIES = {"loan": "Loan interest accrual", "card": "Card interest accrual"}
 INTEREST_EXPENSE_FAMILIES = {
@@ -42,6 +44,14 @@ IT_PER_ACCOUNT_MONTH = 40.0
 HEAD_OFFICE_OPEX_SHARE = 0.12
 TREASURY_OPEX_SHARE = 0.02
 OPEX_DAYS = {"staff": 25, "premises": 5, "it": 15}
+# What winning a customer costs, in CNY: the branch's account opening, KYC and welcome
+# pack per new customer (retail, corporate), and the head office's campaigns, a fixed
+# monthly budget plus what each customer the campaigns bring in costs. Together about
+# five times a year of keeping a customer, the ratio management quotes.
+ONBOARDING_PER_NEW_CUSTOMER = {"retail": 350.0, "corporate": 2_500.0}
+MARKETING_PER_NEW_CUSTOMER = 900.0
+MARKETING_MONTHLY_BUDGET = 30_000.0
+MARKETING_DAY = 20
 
 
 @dataclass(slots=True)
@@ -53,6 +63,7 @@ class BranchMonth:
     fees: Counter[str] = field(default_factory=Counter)  # by fee category
     transactions: Counter[str] = field(default_factory=Counter)  # by channel
     account_months: int = 0
+    new_customers: Counter[str] = field(default_factory=Counter)  # onboarded, by customer type
 
 
 class LedgerTotals:
@@ -80,6 +91,7 @@ class LedgerTotals:
             ours.fees.update(theirs.fees)
             ours.transactions.update(theirs.transactions)
             ours.account_months += theirs.account_months
+            ours.new_customers.update(theirs.new_customers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +121,7 @@ def month_postings(
     closing = month_end.isoformat()
     postings: list[Posting] = []
     branch_opex = 0
-    lending_interest = deposit_interest = fees = 0
+    lending_interest = deposit_interest = fees = new_customers = 0
     for branch in BRANCHES:
         cell = totals.get(month, branch.branch_id)
         center = branch.cost_center_id
@@ -142,6 +154,14 @@ def month_postings(
         }
         branch_opex += sum(round(v) for v in opex.values())
         postings += _opex(month_end, center, opex)
+        onboarding = sum(
+            count * ONBOARDING_PER_NEW_CUSTOMER[kind] for kind, count in cell.new_customers.items()
+        )
+        new_customers += cell.new_customers.total()
+        if onboarding > 0:
+            postings.append(
+                _acquisition(month_end, "onboarding", center, onboarding * between(rng, 0.9, 1.1))
+            )
         rm_pay = rm_pay_cents.get(branch.branch_id, 0)
         if rm_pay > 0:
             day = month_end.replace(day=OPEX_DAYS["staff"]).isoformat()
@@ -175,6 +195,9 @@ def month_postings(
             "Custody and advisory fees",
         )
     )
+    campaigns = MARKETING_MONTHLY_BUDGET + new_customers * MARKETING_PER_NEW_CUSTOMER
+    campaigns *= between(rng, 0.9, 1.1)
+    postings.append(_acquisition(month_end, "marketing", HEAD_OFFICE, campaigns))
     for center, share in ((HEAD_OFFICE, HEAD_OFFICE_OPEX_SHARE), (TREASURY, TREASURY_OPEX_SHARE)):
         total = branch_opex * share
         postings += _opex(
@@ -185,6 +208,14 @@ def month_postings(
 
 def _post(day: str, line: str, center: str, cents: int, description: str) -> Posting:
     return Posting(day, GL_ACCOUNTS[line], line, center, cents, description)
+
+
+def _acquisition(month_end: date, kind: str, center: str, amount: float) -> Posting:
+    descriptions = {"marketing": "Marketing campaigns", "onboarding": "Customer onboarding"}
+    day = month_end.replace(day=MARKETING_DAY).isoformat()
+    return Posting(
+        day, GL_ACCOUNTS[kind], "operating_expense", center, round(amount * 100), descriptions[kind]
+    )
 
 
 def _opex(month_end: date, center: str, amounts: dict[str, float]) -> list[Posting]:

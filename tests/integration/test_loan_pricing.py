@@ -260,6 +260,12 @@ def test_npl_ratio_matches_pandas(first_run, test_settings):
         actual["non_performing_balance"], expected["non_performing_balance"], rtol=0, atol=0.005
     )
     np.testing.assert_allclose(actual["npl_ratio"], expected["npl_ratio"], rtol=0, atol=1e-9)
-    # the demo book has non-performing loans, so the ratio is not trivially zero
-    totals = actual.xs("total", level="breakdown")
-    assert (totals["npl_ratio"] > 0).any()
+    # every breakdown splits the same month total
+    totals = actual.xs("total", level="breakdown")["outstanding_balance"].droplevel(
+        ["segment", "tier"]
+    )
+    for breakdown in ["segment", "tier"]:
+        split = actual.xs(breakdown, level="breakdown")["outstanding_balance"]
+        np.testing.assert_allclose(
+            split.groupby(level="month").sum(), totals, rtol=0, atol=0.005, err_msg=breakdown
+        )

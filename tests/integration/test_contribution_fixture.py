@@ -665,7 +665,8 @@ def expected_contribution(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame
     for column in (
         "deposit_average_balance", "loan_average_balance", "deposit_nii", "loan_nii",
         "fee_income", "deposit_interest_expense", "loan_interest_income", "activity_cost",
-        "relationship_manager_cost", "credit_exposure", "expected_loss", "credit_capital",
+        "relationship_manager_cost", "branch_overhead_cost", "credit_exposure", "expected_loss",
+        "credit_capital",
         "interest_rate_liquidity_capital",
         "fee_settlement", "fee_wealth_management", "fee_agency_insurance", "fee_cards",
         "fee_e_banking", "fee_international", "fee_investment_banking",
@@ -698,6 +699,8 @@ def expected_contribution(rows: dict[str, list[dict[str, Any]]]) -> pd.DataFrame
         + unrounded_operational
     )
     result["capital_charge"] = (unrounded_capital * hurdle / 12).map(cents)
+    # Branch overhead stays unallocated under the default branch_overhead_allocation (none).
+    assert rates["branch_overhead_allocation"] == "none"
     result["cost_to_serve"] = result["activity_cost"] + result["relationship_manager_cost"]
     result["net_contribution"] = (
         result["gross_contribution"]

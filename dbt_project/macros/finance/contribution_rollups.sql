@@ -8,7 +8,7 @@
     {{ return([
         'deposit_average_balance', 'loan_average_balance', 'credit_exposure',
         'deposit_nii', 'loan_nii', 'fee_income', 'gross_contribution',
-        'activity_cost', 'relationship_manager_cost', 'cost_to_serve',
+        'activity_cost', 'relationship_manager_cost', 'branch_overhead_cost', 'cost_to_serve',
         'expected_loss', 'credit_capital', 'operational_risk_capital',
         'interest_rate_liquidity_capital', 'economic_capital', 'capital_charge',
         'net_contribution',

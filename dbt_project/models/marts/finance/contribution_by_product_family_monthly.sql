@@ -14,6 +14,8 @@
 --                                             of the account it was posted
 --                                             to; postings without a known
 --                                             account go to `customer_level`
+--   branch_overhead_cost                      the family of the account that
+--                                             absorbed it
 --   relationship_manager_cost                 `customer_level`: a manager
 --                                             serves the customer, not one
 --                                             account
@@ -73,6 +75,12 @@ products as (
 
 ),
 
+account_months_overhead_allocated as (
+
+    select * from {{ ref('int_account_months_overhead_allocated') }}
+
+),
+
 customer_contributions as (
 
     select * from {{ ref('fct_customer_contribution_monthly') }}
@@ -93,6 +101,7 @@ interest_lines as (
         0 as fee_income,
         0 as activity_cost,
         0 as relationship_manager_cost,
+        0 as branch_overhead_cost,
         0 as expected_loss,
         0 as credit_capital,
         0 as operational_risk_capital,
@@ -115,6 +124,7 @@ risk_lines as (
         0 as fee_income,
         0 as activity_cost,
         0 as relationship_manager_cost,
+        0 as branch_overhead_cost,
         expected_loss,
         economic_capital as credit_capital,
         0 as operational_risk_capital,
@@ -137,6 +147,7 @@ activity_cost_lines as (
         0 as fee_income,
         activity_cost,
         0 as relationship_manager_cost,
+        0 as branch_overhead_cost,
         0 as expected_loss,
         0 as credit_capital,
         0 as operational_risk_capital,
@@ -159,6 +170,7 @@ fee_lines as (
         fee_postings.amount as fee_income,
         0 as activity_cost,
         0 as relationship_manager_cost,
+        0 as branch_overhead_cost,
         0 as expected_loss,
         0 as credit_capital,
         0 as operational_risk_capital,
@@ -188,12 +200,36 @@ operational_risk_lines as (
         0 as fee_income,
         0 as activity_cost,
         0 as relationship_manager_cost,
+        0 as branch_overhead_cost,
         0 as expected_loss,
         0 as credit_capital,
         operational_risk_capital,
         0 as interest_rate_liquidity_capital
     from customer_contributions
     where operational_risk_capital <> 0
+
+),
+
+branch_overhead_lines as (
+
+    select
+        coalesce(product_family, 'customer_level') as product_family,
+        month,
+        customer_id,
+        0 as deposit_average_balance,
+        0 as loan_average_balance,
+        0 as credit_exposure,
+        0 as deposit_nii,
+        0 as loan_nii,
+        0 as fee_income,
+        0 as activity_cost,
+        0 as relationship_manager_cost,
+        branch_overhead_cost,
+        0 as expected_loss,
+        0 as credit_capital,
+        0 as operational_risk_capital,
+        0 as interest_rate_liquidity_capital
+    from account_months_overhead_allocated
 
 ),
 
@@ -211,6 +247,7 @@ relationship_manager_lines as (
         0 as fee_income,
         0 as activity_cost,
         relationship_manager_cost,
+        0 as branch_overhead_cost,
         0 as expected_loss,
         0 as credit_capital,
         0 as operational_risk_capital,
@@ -232,6 +269,8 @@ lines_unioned as not materialized (
     select * from fee_lines
     union all
     select * from operational_risk_lines
+    union all
+    select * from branch_overhead_lines
     union all
     select * from relationship_manager_lines
 
@@ -279,6 +318,7 @@ line_sums_by_family_month as (
         cast(
             round(sum(relationship_manager_cost), 2) as numeric(18, 2)
         ) as relationship_manager_cost,
+        cast(round(sum(branch_overhead_cost), 2) as numeric(18, 2)) as branch_overhead_cost,
         cast(round(sum(expected_loss), 2) as numeric(18, 2)) as expected_loss,
         cast(round(sum(credit_capital), 2) as numeric(18, 2)) as credit_capital,
         cast(
@@ -317,6 +357,7 @@ lines_by_family_month as (
         line_sums_by_family_month.fee_income,
         line_sums_by_family_month.activity_cost,
         line_sums_by_family_month.relationship_manager_cost,
+        line_sums_by_family_month.branch_overhead_cost,
         line_sums_by_family_month.expected_loss,
         line_sums_by_family_month.credit_capital,
         line_sums_by_family_month.operational_risk_capital,
@@ -337,7 +378,9 @@ totals_from_rounded_lines as (
     select
         *,
         cast(deposit_nii + loan_nii + fee_income as numeric(18, 2)) as gross_contribution,
-        cast(activity_cost + relationship_manager_cost as numeric(18, 2)) as cost_to_serve,
+        cast(
+            activity_cost + relationship_manager_cost + branch_overhead_cost as numeric(18, 2)
+        ) as cost_to_serve,
         cast(
             credit_capital + operational_risk_capital + interest_rate_liquidity_capital
             as numeric(18, 2)
@@ -361,6 +404,7 @@ net_contribution_added as (
         gross_contribution,
         activity_cost,
         relationship_manager_cost,
+        branch_overhead_cost,
         cost_to_serve,
         expected_loss,
         credit_capital,

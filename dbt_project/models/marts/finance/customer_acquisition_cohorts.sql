@@ -95,7 +95,7 @@ cohort_months as (
     inner join contributions
         on
             new_customers.customer_id = contributions.customer_id
-            and contributions.month >= new_customers.onboarding_month
+            and new_customers.onboarding_month <= contributions.month
     group by
         new_customers.onboarding_month,
         new_customers.customer_type,
@@ -177,12 +177,12 @@ retention_costs as (
         on
             cohorts.customer_type = customers.customer_type
             and cohorts.segment = customers.segment
-            and customers.onboarded_date < cohorts.onboarding_month
+            and cohorts.onboarding_month > customers.onboarded_date
     inner join contributions
         on
             customers.customer_id = contributions.customer_id
-            and contributions.month <= cohorts.onboarding_month
-            and contributions.month > cohorts.onboarding_month - interval '12 months'
+            and cohorts.onboarding_month >= contributions.month
+            and cohorts.onboarding_month - interval '12 months' < contributions.month
     group by
         cohorts.onboarding_month,
         cohorts.customer_type,

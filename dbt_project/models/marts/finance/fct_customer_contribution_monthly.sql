@@ -8,6 +8,7 @@
 -- then built from the rounded lines, so these identities hold to the cent:
 --   gross_contribution = deposit_nii + loan_nii + fee_income
 --   cost_to_serve      = activity_cost + relationship_manager_cost
+--                        + branch_overhead_cost
 --   net_contribution   = gross_contribution - cost_to_serve - expected_loss
 --                        - capital_charge
 -- Economic capital (经济资本) covers three risks, each a column rounded to
@@ -82,6 +83,12 @@ account_activity_months_costed as (
 customer_rm_costs_allocated as (
 
     select * from {{ ref('int_customer_rm_costs_allocated') }}
+
+),
+
+account_months_overhead_allocated as (
+
+    select * from {{ ref('int_account_months_overhead_allocated') }}
 
 ),
 
@@ -189,6 +196,19 @@ activity_costs_by_customer_month as (
 
 ),
 
+overhead_by_customer_month as (
+
+    select
+        customer_id,
+        month,
+        sum(branch_overhead_cost) as branch_overhead_cost
+    from account_months_overhead_allocated
+    group by
+        customer_id,
+        month
+
+),
+
 rm_costs_by_customer_month as (
 
     select
@@ -257,6 +277,10 @@ contribution_lines_rounded as (
             as numeric(18, 2)
         ) as relationship_manager_cost,
         cast(
+            round(coalesce(overhead_by_customer_month.branch_overhead_cost, 0), 2)
+            as numeric(18, 2)
+        ) as branch_overhead_cost,
+        cast(
             coalesce(risk_by_customer_month.credit_exposure, 0) as numeric(18, 2)
         ) as credit_exposure,
         cast(
@@ -284,6 +308,10 @@ contribution_lines_rounded as (
         on
             customer_months.customer_id = rm_costs_by_customer_month.customer_id
             and customer_months.month = rm_costs_by_customer_month.month
+    left join overhead_by_customer_month
+        on
+            customer_months.customer_id = overhead_by_customer_month.customer_id
+            and customer_months.month = overhead_by_customer_month.month
     left join risk_by_customer_month
         on
             customer_months.customer_id = risk_by_customer_month.customer_id
@@ -296,7 +324,9 @@ totals_from_rounded_lines as (
     select
         *,
         cast(deposit_nii + loan_nii + fee_income as numeric(18, 2)) as gross_contribution,
-        cast(activity_cost + relationship_manager_cost as numeric(18, 2)) as cost_to_serve
+        cast(
+            activity_cost + relationship_manager_cost + branch_overhead_cost as numeric(18, 2)
+        ) as cost_to_serve
     from contribution_lines_rounded
 
 ),
@@ -378,6 +408,7 @@ final as (
         loan_interest_income,
         activity_cost,
         relationship_manager_cost,
+        branch_overhead_cost,
         cost_to_serve,
         credit_exposure,
         expected_loss,

@@ -90,16 +90,22 @@ loan_months as (
 
 ),
 
+-- only the loans' own activity is summed: the costed activities cover every
+-- account (8.5M rows at 100k customers), the loans a small part of them
 activity_costs_by_account_month as (
 
     select
-        account_id,
-        month,
-        sum(activity_cost) as activity_cost
-    from account_activity_months_costed
+        loan_months.loan_id as account_id,
+        loan_months.month,
+        sum(account_activity_months_costed.activity_cost) as activity_cost
+    from loan_months
+    inner join account_activity_months_costed
+        on
+            loan_months.loan_id = account_activity_months_costed.account_id
+            and loan_months.month = account_activity_months_costed.month
     group by
-        account_id,
-        month
+        loan_months.loan_id,
+        loan_months.month
 
 ),
 

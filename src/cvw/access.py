@@ -6,7 +6,9 @@ Every component connects as its own role and holds only what its step needs:
   ``raw_erp``, ``raw_crm`` and ``raw_meta`` and nothing else.
 - ``cvw_transformer`` (dbt and the quality gates) reads the landings and owns
   what dbt creates: staging, intermediate, reference, the build areas
-  ``marts_build`` and ``snapshots_build``. It cannot reach the published marts.
+  ``marts_build`` and ``snapshots_build``. It cannot reach the published marts;
+  ``warehouse_meta.prepare_marts_build`` hands it the marts the last publish
+  replaced (or copies of the incremental ones) to build on.
 - ``cvw_publisher`` (the publish step) can do one thing: call
   ``warehouse_meta.publish_marts``, the swap.
 - ``cvw_marts_owner`` cannot log in. It owns the published ``marts`` and
@@ -148,16 +150,20 @@ def _warehouse_steps(settings: Settings) -> list[Step]:
         f"grant select on warehouse_meta.identity_hash_key to {TRANSFORMER}",
         f"grant select on warehouse_meta.publications to {TRANSFORMER}, {PUBLISHER}",
         f"grant insert on warehouse_meta.publications to {MARTS_OWNER}",
-        _publish_function(),
+        _function_sql("publish_marts.sql"),
         f"alter function warehouse_meta.publish_marts(date) owner to {MARTS_OWNER}",
         "revoke all on function warehouse_meta.publish_marts(date) from public",
         f"grant execute on function warehouse_meta.publish_marts(date) to {PUBLISHER}",
+        _function_sql("prepare_marts_build.sql"),
+        f"alter function warehouse_meta.prepare_marts_build(text[]) owner to {MARTS_OWNER}",
+        "revoke all on function warehouse_meta.prepare_marts_build(text[]) from public",
+        f"grant execute on function warehouse_meta.prepare_marts_build(text[]) to {TRANSFORMER}",
     ]
     return [Step(settings.warehouse_database, statement) for statement in statements]
 
 
-def _publish_function() -> str:
-    template = (Path(__file__).parent / "sql" / "publish_marts.sql").read_text()
+def _function_sql(file_name: str) -> str:
+    template = (Path(__file__).parent / "sql" / file_name).read_text()
     return template.replace("{transformer}", TRANSFORMER)
 
 

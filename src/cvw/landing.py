@@ -98,13 +98,16 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
     for source in ALL_TABLES:
         conn.execute(create_table_sql(source, source.raw_table, lineage=True))
         _add_new_columns(conn, source)
-        # Each night's gate and a rerun's replace read one logical date. Batches
-        # arrive in date order, so a BRIN index (a few pages, nearly free to
-        # keep up during COPY) lets both skip the earlier nights' blocks.
-        conn.execute(
-            f"create index if not exists {source.name}__logical_date on {source.raw_table}"
-            " using brin (_logical_date)"
-        )
+        # Each night's gate and a rerun's replace read one logical date, and
+        # incremental staging reads the batches loaded since its last build.
+        # Batches are appended in date and load order, so BRIN indexes (a few
+        # pages, nearly free to keep up during COPY) let them skip the earlier
+        # nights' blocks.
+        for column in ("_logical_date", "_loaded_at"):
+            conn.execute(
+                f"create index if not exists {source.name}_{column} on {source.raw_table}"
+                f" using brin ({column})"
+            )
 
 
 def _add_new_columns(conn: psycopg.Connection, source: SourceTable) -> None:

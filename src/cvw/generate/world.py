@@ -177,9 +177,7 @@ class Population:
         """The customers of consecutive indexes, their streams seeded together."""
         rngs = streams(self.params.seed, Stream.CUSTOMER, indexes)
         return [
-            build_customer(
-                rng, index, self.window, self._managers_by_branch, self.group_of(index)
-            )
+            build_customer(rng, index, self.window, self._managers_by_branch, self.group_of(index))
             for rng, index in zip(rngs, indexes, strict=True)
         ]
 

@@ -1,4 +1,20 @@
 -- Grain: one row per posted core-banking transaction (transaction_id).
+-- Incremental (macros/incremental/incremental_lineage.sql): a night merges
+-- the transactions its batches landed, and every transaction of an account
+-- whose product or branch a batch may have changed.
+{{
+    config(
+        materialized='incremental',
+        unique_key='transaction_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ truncate_unless_incremental() }}",
+        post_hook="{{ incremental_lineage_comment() }}"
+    )
+}}
+
+{%- set lineage = incremental_lineage() %}
+
 with
 
 transactions as (
@@ -13,23 +29,52 @@ accounts as (
 
 ),
 
+{% if lineage.full %}
+
+transactions_to_build as (
+
+    select * from transactions
+
+),
+
+{% else %}
+
+transactions_to_build as (
+
+    select * from transactions
+    where {{ landed_since(lineage, 'loaded_at', 'batch_id') }}
+
+    union
+
+    select * from transactions
+    where account_id in (
+        select account_id from accounts
+        where {{ landed_since(lineage, 'loaded_at', 'batch_id') }}
+    )
+
+),
+
+{% endif %}
+
 transactions_joined_to_accounts as (
 
     select
-        transactions.transaction_id,
-        transactions.account_id,
-        transactions.customer_id,
+        transactions_to_build.transaction_id,
+        transactions_to_build.account_id,
+        transactions_to_build.customer_id,
         accounts.product_code,
         accounts.branch_id,
-        transactions.posted_at,
-        cast(transactions.posted_at at time zone 'UTC' as date) as posted_date,
-        cast(date_trunc('month', transactions.posted_at at time zone 'UTC') as date) as month,
-        transactions.channel,
-        transactions.transaction_type,
-        cast(transactions.amount as numeric(18, 2)) as amount
-    from transactions
+        transactions_to_build.posted_at,
+        cast(transactions_to_build.posted_at at time zone 'UTC' as date) as posted_date,
+        cast(
+            date_trunc('month', transactions_to_build.posted_at at time zone 'UTC') as date
+        ) as month,
+        transactions_to_build.channel,
+        transactions_to_build.transaction_type,
+        cast(transactions_to_build.amount as numeric(18, 2)) as amount
+    from transactions_to_build
     left join accounts
-        on transactions.account_id = accounts.account_id
+        on transactions_to_build.account_id = accounts.account_id
 
 ),
 

@@ -1,23 +1,26 @@
 -- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
 {{
     config(
+        materialized='incremental',
+        unique_key=['account_id', 'balance_date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ truncate_unless_incremental() }}",
+        post_hook="{{ incremental_lineage_comment() }}",
         indexes=[
             {'columns': ['account_id', 'balance_date'], 'unique': true},
         ]
     )
 }}
 
+{%- set lineage = incremental_lineage() %}
+
 with
 
 source as (
 
     select * from {{ source('core_banking', 'balances') }}
-
-),
-
-latest_versions as (
-
-    {{ latest_versions('source', 'account_id, balance_date', 'updated_at desc, _loaded_at desc') }}
+    where {{ landed_since(lineage) }}
 
 ),
 
@@ -33,8 +36,20 @@ renamed as (
         cast(updated_at as timestamptz) as updated_at,
         cast(_batch_id as text) as batch_id,
         cast(_loaded_at as timestamptz) as loaded_at
-    from latest_versions
+    from source
+
+),
+
+versions as (
+
+    {{ with_current_versions('renamed', 'account_id, balance_date', lineage) }}
+
+),
+
+latest_versions as (
+
+    {{ latest_versions('versions', 'account_id, balance_date', 'updated_at desc, loaded_at desc') }}
 
 )
 
-select * from renamed
+select * from latest_versions

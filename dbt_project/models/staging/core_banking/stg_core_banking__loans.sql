@@ -1,14 +1,22 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['loan_id', 'snapshot_date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ truncate_unless_incremental() }}",
+        post_hook="{{ incremental_lineage_comment() }}"
+    )
+}}
+
+{%- set lineage = incremental_lineage() %}
+
 with
 
 source as (
 
     select * from {{ source('core_banking', 'loans') }}
-
-),
-
-latest_versions as (
-
-    {{ latest_versions('source', 'loan_id, snapshot_date', 'updated_at desc, _loaded_at desc') }}
+    where {{ landed_since(lineage) }}
 
 ),
 
@@ -29,8 +37,20 @@ renamed as (
         cast(updated_at as timestamptz) as updated_at,
         cast(_batch_id as text) as batch_id,
         cast(_loaded_at as timestamptz) as loaded_at
-    from latest_versions
+    from source
+
+),
+
+versions as (
+
+    {{ with_current_versions('renamed', 'loan_id, snapshot_date', lineage) }}
+
+),
+
+latest_versions as (
+
+    {{ latest_versions('versions', 'loan_id, snapshot_date', 'updated_at desc, loaded_at desc') }}
 
 )
 
-select * from renamed
+select * from latest_versions

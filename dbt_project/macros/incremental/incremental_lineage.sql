@@ -1,0 +1,158 @@
+{#
+    Incremental models over the append-only raw landings.
+
+    Each incremental model records in its table comment what it was built
+    from: `through`, the start of the dbt invocation that last built it;
+    `batches`, a hash of the ids of the batches that had finished landing by
+    then (raw_meta.load_batches), over every raw table the model reads,
+    directly or through other models; and `code`, a hash of the SQL of the
+    model and of the models and seeds it is built on.
+
+    The next build reads only the batches finished after `through` and merges
+    their rows by the model's unique key. It rebuilds the whole table instead
+    when the table carries no record, when the code changed, or when the
+    batches recorded as read are no longer the ones landed by then: a logical
+    date was run again and its landing replaced, so versions the table took
+    from the old landing must go. Landing and building take turns (the DAG
+    runs dbt after the extracts, one run at a time), so no batch finishes
+    while a build reads.
+
+    Macros and business-rule vars are not in the code hash (dbt does not
+    expose them to it): after changing a macro such a model calls, or a var it
+    reads, run `dbt build --full-refresh --select <model>+` once.
+#}
+
+{% macro _lineage_parents(unique_id, seen) %}
+    {% set node = graph.nodes.get(unique_id) %}
+    {% if node is none %}
+        {% do seen.update({unique_id: 'source'}) %}
+    {% else %}
+        {% do seen.update({unique_id: node.checksum.checksum}) %}
+        {% for parent_id in node.depends_on.nodes if parent_id not in seen %}
+            {% do _lineage_parents(parent_id, seen) %}
+        {% endfor %}
+    {% endif %}
+{% endmacro %}
+
+
+{#
+    Returns {full, through, batch_ids, from_loaded_at, record}: whether to
+    build the whole table, the record's `through`, the batches landed since
+    (their ids and the earliest load time among them) and the record to store
+    after this build (incremental_lineage_comment).
+#}
+{% macro incremental_lineage() %}
+    {% if not execute %}
+        {{ return({'full': true}) }}
+    {% endif %}
+    {% set seen = {} %}
+    {% do _lineage_parents(model.unique_id, seen) %}
+    {% set landings = [] %}
+    {% for id in seen if id.startswith('source.') %}
+        {% set source_node = graph.sources[id] %}
+        {% do landings.append("('" ~ source_node.source_name ~ "', '" ~ source_node.name ~ "')") %}
+    {% endfor %}
+    {% set code = local_md5(seen | dictsort | map('join', ':') | join(',')) %}
+    {% set through = run_started_at.isoformat() %}
+    {% set existing = load_relation(this) if is_incremental() else none %}
+    {% set lineage_sql %}
+        with
+
+        landed as (
+            select batch_id, started_at, finished_at
+            from raw_meta.load_batches
+            where (source_system, table_name) in ({{ landings | sort | join(', ') or "(null, null)" }})
+                and finished_at <= '{{ through }}'
+        ),
+
+        recorded as (
+            select
+                {% if existing is not none -%}
+                    cast(obj_description(cast('{{ this }}' as regclass), 'pg_class') as jsonb)
+                {%- else -%}
+                    cast(null as jsonb)
+                {%- endif %} as lineage
+        )
+
+        select
+            recorded.lineage ->> 'code' as recorded_code,
+            recorded.lineage ->> 'through' as recorded_through,
+            recorded.lineage ->> 'batches' as recorded_batches,
+            (
+                select md5(coalesce(string_agg(landed.batch_id, ',' order by landed.batch_id), ''))
+                from landed
+                where landed.finished_at <= cast(recorded.lineage ->> 'through' as timestamptz)
+            ) as batches_read,
+            (
+                select md5(coalesce(string_agg(landed.batch_id, ',' order by landed.batch_id), ''))
+                from landed
+            ) as batches_now,
+            (
+                select string_agg(landed.batch_id, ',' order by landed.batch_id)
+                from landed
+                where landed.finished_at > cast(recorded.lineage ->> 'through' as timestamptz)
+            ) as new_batch_ids,
+            (
+                select min(landed.started_at)
+                from landed
+                where landed.finished_at > cast(recorded.lineage ->> 'through' as timestamptz)
+            ) as new_from_loaded_at
+        from recorded
+    {% endset %}
+    {% set row = run_query(lineage_sql).rows[0] %}
+    {% set full = existing is none
+        or row['recorded_code'] != code
+        or row['recorded_batches'] != row['batches_read'] %}
+    {% set record = {'code': code, 'through': through, 'batches': row['batches_now']} %}
+    {{ return({
+        'full': full,
+        'through': row['recorded_through'],
+        'batch_ids': (row['new_batch_ids'] or '').split(',') | reject('equalto', '') | list,
+        'from_loaded_at': row['new_from_loaded_at'],
+        'record': tojson(record),
+    }) }}
+{% endmacro %}
+
+
+{# Post-hook: the record of this build, read by the next one. #}
+{% macro incremental_lineage_comment() %}
+    comment on table {{ this }} is '{{ incremental_lineage().record }}'
+{% endmacro %}
+
+
+{# Pre-hook: empty the table when it is rebuilt whole in place. #}
+{% macro truncate_unless_incremental() %}
+    {% if execute and is_incremental() and incremental_lineage().full %}
+        truncate table {{ this }}
+    {% else %}
+        select 1
+    {% endif %}
+{% endmacro %}
+
+
+{#
+    The rows this build reads from a landing, or from a model that keeps the
+    landing's batch id and load time: all of them, or the new batches' (the
+    load time bound lets PostgreSQL skip the older blocks: BRIN indexes).
+#}
+{% macro landed_since(lineage, loaded_at='_loaded_at', batch_id='_batch_id') %}
+    {%- if lineage.full -%}
+        true
+    {%- elif lineage.batch_ids -%}
+        {{ loaded_at }} >= '{{ lineage.from_loaded_at }}'
+        and {{ batch_id }} in ('{{ lineage.batch_ids | join("', '") }}')
+    {%- else -%}
+        false
+    {%- endif -%}
+{% endmacro %}
+
+
+{# The new versions plus the current version of each key they touch. #}
+{% macro with_current_versions(relation, unique_key, lineage) %}
+    select * from {{ relation }}
+    {% if not lineage.full %}
+        union all
+        select * from {{ this }}
+        where ({{ unique_key }}) in (select {{ unique_key }} from {{ relation }})
+    {% endif %}
+{% endmacro %}

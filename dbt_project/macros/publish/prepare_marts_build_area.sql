@@ -1,0 +1,40 @@
+{#
+    The build area of the marts. Incremental marts are updated in place, so a
+    build starts from marts already built: warehouse_meta.prepare_marts_build
+    (src/cvw/sql/prepare_marts_build.sql) renames the marts the last publish
+    replaced to `marts_build`, or copies the incremental ones from the
+    published marts, or keeps the `marts_build` of a build that did not
+    publish. Tables that are no longer a model of this project, and leftovers
+    of a killed build, are dropped here, so the publish cannot carry them.
+#}
+{% macro prepare_marts_build_area(build='marts_build') %}
+    {% if execute and flags.WHICH in ['build', 'run'] and var('marts_schema', build) == build %}
+        {% set marts = graph.nodes.values()
+            | selectattr('resource_type', 'equalto', 'model')
+            | selectattr('schema', 'equalto', build) | list %}
+        {% set incremental = marts
+            | selectattr('config.materialized', 'equalto', 'incremental')
+            | map(attribute='alias') | list %}
+        {% set outcome = run_query(
+            "select warehouse_meta.prepare_marts_build(array["
+            ~ ("'" ~ incremental | join("', '") ~ "'" if incremental else '')
+            ~ "]::text[])"
+        ).columns[0].values()[0] %}
+        {% set model_names = marts | map(attribute='alias') | list %}
+        {% set tables = run_query(
+            "select tablename from pg_tables where schemaname = '" ~ build ~ "' order by tablename"
+        ).columns[0].values() %}
+        {% for table in tables %}
+            {% if table in model_names %}
+                {#- dbt listed the relations before this hook ran. -#}
+                {% do adapter.cache_added(api.Relation.create(
+                    database=target.database, schema=build, identifier=table, type='table'
+                )) %}
+            {% else %}
+                {% do run_query('drop table ' ~ build ~ '.' ~ adapter.quote(table) ~ ' cascade') %}
+            {% endif %}
+        {% endfor %}
+        {{ log('marts build area: ' ~ outcome ~ ', ' ~ tables | select('in', model_names) | list | length
+               ~ ' table(s) to build on', info=True) }}
+    {% endif %}
+{% endmacro %}

@@ -9,6 +9,9 @@ Two more warehouse databases are built beside the shared run's:
 Every published mart must carry the same rows (order-independent checksums of
 every table). The added day is removed from the sources afterwards, so later
 modules see the shared data set unchanged.
+
+The incremental tables are then checked on their own: when a landing they
+read is replaced, they must rebuild without the replaced batch's rows.
 """
 
 from __future__ import annotations
@@ -101,3 +104,68 @@ def test_full_build_then_increment_publishes_the_same_marts_as_one_full_build(bu
     assert len(one_build) >= 30
     assert two_nights.keys() == one_build.keys()
     assert sorted(name for name in one_build if one_build[name] != two_nights[name]) == []
+
+
+def _last_build(url: str, table: str) -> str:
+    """How the incremental table was last built, from the record in its comment."""
+    return scalar(
+        url, f"select obj_description('{table}'::regclass, 'pg_class')::jsonb ->> 'build'"
+    )
+
+
+def test_the_second_night_merges_into_the_incremental_tables(builds):
+    nightly, once = builds
+    for table in ("staging.stg_core_banking__transactions", "marts.fct_transactions"):
+        assert _last_build(nightly.warehouse_url, table) == "incremental"
+        assert _last_build(once.warehouse_url, table) == "full"
+
+
+def test_a_replaced_landing_rebuilds_the_incremental_tables_without_its_rows(builds, pg_admin_url):
+    nightly, _ = builds
+    # What a rerun of the second night does to its transactions batch: the
+    # landing is replaced under a new batch id, here one transaction short.
+    admin = sibling_database_url(pg_admin_url, "warehouse_nightly")
+    with psycopg.connect(admin) as conn:
+        (batch_id,) = conn.execute(
+            "select batch_id from raw_meta.load_batches where table_name = 'transactions'"
+            " and logical_date = %s",
+            (NEXT_MOMENT.date(),),
+        ).fetchone()
+        (dropped,) = conn.execute(
+            "delete from raw_core_banking.transactions where ctid = (select min(ctid)"
+            " from raw_core_banking.transactions where _batch_id = %s) returning transaction_id",
+            (batch_id,),
+        ).fetchone()
+        conn.execute(
+            "update raw_core_banking.transactions set _batch_id = %s || '.rerun',"
+            " _loaded_at = clock_timestamp() where _batch_id = %s",
+            (batch_id, batch_id),
+        )
+        conn.execute(
+            "update raw_meta.load_batches set batch_id = batch_id || '.rerun',"
+            " started_at = clock_timestamp(), finished_at = clock_timestamp()"
+            " where batch_id = %s",
+            (batch_id,),
+        )
+    staged = "staging.stg_core_banking__transactions"
+    count_dropped = f"select count(*) from {{}} where transaction_id = {dropped}"
+    assert scalar(nightly.warehouse_url, count_dropped.format(staged)) == 1
+
+    subprocess.run(
+        runner.dbt_args(nightly, "build --select stg_core_banking__transactions fct_transactions"),
+        cwd=runner.DBT_PROJECT_DIR,
+        env=runner.tool_env(nightly),
+        check=True,
+    )
+
+    landed_ids = scalar(
+        admin, "select count(distinct transaction_id) from raw_core_banking.transactions"
+    )
+    for table in (staged, "marts_build.fct_transactions"):
+        assert scalar(nightly.warehouse_url, f"select count(*) from {table}") == landed_ids
+        assert scalar(nightly.warehouse_url, count_dropped.format(table)) == 0
+    # Staging read the replaced batch and starts again. The fact table was
+    # built (two publishes ago, in the marts this build started from) before
+    # that batch landed, so it merges the new landing.
+    assert _last_build(nightly.warehouse_url, staged) == "full"
+    assert _last_build(nightly.warehouse_url, "marts_build.fct_transactions") == "incremental"

@@ -5,8 +5,9 @@
     from: `through`, the start of the dbt invocation that last built it;
     `batches`, a hash of the ids of the batches that had finished landing by
     then (raw_meta.load_batches), over every raw table the model reads,
-    directly or through other models; and `code`, a hash of the SQL of the
-    model and of the models and seeds it is built on.
+    directly or through other models; `code`, a hash of the SQL of the model
+    and of the models and seeds it is built on; and `build`, whether that
+    build was `full` or `incremental` (for operators and tests).
 
     The next build reads only the batches finished after `through` and merges
     their rows by the model's unique key. It rebuilds the whole table instead
@@ -103,7 +104,12 @@
     {% set full = existing is none
         or row['recorded_code'] != code
         or row['recorded_batches'] != row['batches_read'] %}
-    {% set record = {'code': code, 'through': through, 'batches': row['batches_now']} %}
+    {% set record = {
+        'code': code,
+        'through': through,
+        'batches': row['batches_now'],
+        'build': 'full' if full else 'incremental',
+    } %}
     {{ return({
         'full': full,
         'through': row['recorded_through'],

@@ -3,7 +3,7 @@
 -- area must start from marts already built: the ones the last publish
 -- replaced (`marts_previous`, renamed, which costs nothing) or, when there
 -- are none, copies of the named tables from the published `marts`. A
--- `marts_build` left by a build that did not publish is kept: its
+-- `marts_build` with tables, left by a build that did not publish, is kept: its
 -- incremental tables record what they were built from, and the next build
 -- brings them up to date. Runs with the rights of its owner,
 -- cvw_marts_owner (see cvw/access.py). Returns what it did.
@@ -16,9 +16,15 @@ as $prepare$
 declare
     table_name name;
 begin
-    if to_regnamespace('marts_build') is not null then
+    if exists (
+        select from pg_class
+        inner join pg_namespace on pg_class.relnamespace = pg_namespace.oid
+        where pg_namespace.nspname = 'marts_build'
+    ) then
         return 'kept';
     end if;
+    -- dbt creates the schemas of a build before its on-run-start hooks run.
+    drop schema if exists marts_build;
     if to_regnamespace('marts_previous') is not null then
         alter schema marts_previous rename to marts_build;
         alter schema marts_build owner to {transformer};

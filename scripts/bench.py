@@ -14,8 +14,9 @@ on its own port, so the demo and the tests are never touched. The run:
    transactions and CRM interactions, see ``cvw.generate.next_day``) and the
    DAG runs for the next logical date, landing only that day and publishing
    again;
-4. a bare ``dbt build`` of the same project on the same data, to measure what
-   Airflow adds around dbt;
+4. a bare ``dbt build --full-refresh`` of the same project on the same data
+   (the work of the full build, incremental models included), to measure
+   what Airflow adds around dbt;
 5. a raw COPY of the largest source table into a table of the same shape, the
    ceiling the extract is compared against.
 

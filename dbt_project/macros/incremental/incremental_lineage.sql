@@ -43,7 +43,9 @@
     after this build (incremental_lineage_comment).
 #}
 {% macro incremental_lineage() %}
-    {% if not execute %}
+    {#- Only a build reads the record: `dbt compile` and `docs generate` render
+        the full build's SQL (and may point at marts the transformer cannot read). -#}
+    {% if not (execute and flags.WHICH in ['run', 'build']) %}
         {{ return({'full': true}) }}
     {% endif %}
     {% set seen = {} %}

@@ -23,9 +23,9 @@ begin
     ) then
         return 'kept';
     end if;
-    -- dbt creates the schemas of a build before its on-run-start hooks run.
-    drop schema if exists marts_build;
     if to_regnamespace('marts_previous') is not null then
+        -- dbt creates the schemas of a build before its on-run-start hooks run.
+        drop schema if exists marts_build;
         alter schema marts_previous rename to marts_build;
         alter schema marts_build owner to {transformer};
         for table_name in select tablename from pg_tables where schemaname = 'marts_build' loop
@@ -33,7 +33,9 @@ begin
         end loop;
         return 'recycled';
     end if;
-    create schema marts_build authorization {transformer};
+    if to_regnamespace('marts_build') is null then
+        create schema marts_build authorization {transformer};
+    end if;
     if to_regnamespace('marts') is null then
         return 'created';
     end if;

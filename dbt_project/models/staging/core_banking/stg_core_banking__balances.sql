@@ -1,12 +1,7 @@
 -- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
 {{
     config(
-        materialized='incremental',
         unique_key=['account_id', 'balance_date'],
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        pre_hook="{{ truncate_unless_incremental() }}",
-        post_hook="{{ incremental_lineage_comment() }}",
         indexes=[
             {'columns': ['account_id', 'balance_date'], 'unique': true},
         ]

@@ -1,11 +1,6 @@
 {{
     config(
-        materialized='incremental',
-        unique_key=['loan_id', 'snapshot_date'],
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        pre_hook="{{ truncate_unless_incremental() }}",
-        post_hook="{{ incremental_lineage_comment() }}"
+        unique_key=['loan_id', 'snapshot_date']
     )
 }}
 

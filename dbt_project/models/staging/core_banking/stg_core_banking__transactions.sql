@@ -4,12 +4,7 @@
 -- A BRIN index on loaded_at: fct_transactions reads a night's rows by it.
 {{
     config(
-        materialized='incremental',
         unique_key='transaction_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        pre_hook="{{ truncate_unless_incremental() }}",
-        post_hook="{{ incremental_lineage_comment() }}",
         indexes=[
             {'columns': ['transaction_id'], 'unique': true},
             {'columns': ['loaded_at'], 'type': 'brin'},

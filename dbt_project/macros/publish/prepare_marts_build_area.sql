@@ -15,7 +15,11 @@
         {% set incremental = marts
             | selectattr('config.materialized', 'equalto', 'incremental')
             | map(attribute='alias') | list %}
-        {% set outcome = run_query(
+        {#- A database the warehouse setup has not run on (a scratch copy) has no such function. -#}
+        {% set prepared = run_query(
+            "select to_regprocedure('warehouse_meta.prepare_marts_build(text[])') is not null"
+        ).columns[0].values()[0] %}
+        {% set outcome = 'not prepared' if not prepared else run_query(
             "select warehouse_meta.prepare_marts_build(array["
             ~ ("'" ~ incremental | join("', '") ~ "'" if incremental else '')
             ~ "]::text[])"

@@ -16,6 +16,14 @@ as $prepare$
 declare
     table_name name;
 begin
+    -- A marts_build another role created (a superuser's ad-hoc dbt run) is
+    -- that role's to build in, as dbt alone would.
+    if exists (
+        select from pg_namespace
+        where nspname = 'marts_build' and nspowner <> '{transformer}'::regrole
+    ) then
+        return 'kept';
+    end if;
     if exists (
         select from pg_class
         inner join pg_namespace on pg_class.relnamespace = pg_namespace.oid

@@ -16,15 +16,12 @@ as $prepare$
 declare
     table_name name;
 begin
-    -- A marts_build another role created (a superuser's ad-hoc dbt run) is
-    -- that role's to build in, as dbt alone would.
+    -- Kept: a marts_build another role created (a superuser's ad-hoc dbt run
+    -- builds in it as dbt alone would), or one that holds a build already.
     if exists (
         select from pg_namespace
         where nspname = 'marts_build' and nspowner <> '{transformer}'::regrole
-    ) then
-        return 'kept';
-    end if;
-    if exists (
+    ) or exists (
         select from pg_class
         inner join pg_namespace on pg_class.relnamespace = pg_namespace.oid
         where pg_namespace.nspname = 'marts_build'

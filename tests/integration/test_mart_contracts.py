@@ -44,10 +44,11 @@ def _contract_columns(model: str) -> list[dict[str, Any]]:
 
 def _rewrite_final_select(model_sql: Path, select_list: list[str]) -> None:
     """Replace the model's closing `select * from final` with an explicit select list."""
-    sql = model_sql.read_text()
-    assert sql.rstrip().endswith("select * from final"), model_sql
-    head = sql.rstrip().removesuffix("select * from final")
-    model_sql.write_text(head + "select\n    " + ",\n    ".join(select_list) + "\nfrom final\n")
+    head, final_select, tail = model_sql.read_text().rpartition("select * from final")
+    assert final_select, model_sql
+    model_sql.write_text(
+        head + "select\n    " + ",\n    ".join(select_list) + "\nfrom final" + tail
+    )
 
 
 def _changed_project(root: Path) -> Path:

@@ -2,13 +2,18 @@
 
 Two more warehouse databases are built beside the shared run's:
 - ``warehouse_nightly`` the way production gets there: the full build the
-  morning after the as-of day, then the sources gain the 24 hours of activity
-  that follow that run (``cvw.generate.next_day``) and the next night's run
-  lands only those and publishes again;
-- ``warehouse_once``: one build, the second morning, over the same final sources.
+  morning after the as-of day; then the sources gain the 24 hours of activity
+  that follow that run (``cvw.generate.next_day``) and one transaction
+  back-dated into October, the last closed month, and the second night lands
+  only those and publishes again; then a third night lands one more day of
+  the open month only;
+- ``warehouse_once``: one build, the second morning, over the second night's sources.
 Every published mart must carry the same rows (order-independent checksums of
-every table). The added day is removed from the sources afterwards, so later
-modules see the shared data set unchanged.
+every table): after the second night as in ``warehouse_once``, after the third
+as in a full rebuild of the nightly warehouse's own landings. The second night
+rebuilds October in the month tables and the closed-month tables whole; the
+third keeps them. The added rows are removed from the sources afterwards, so
+later modules see the shared data set unchanged.
 
 The incremental tables are then checked on their own: when a landing they
 read is replaced, they must rebuild without the replaced batch's rows.
@@ -19,7 +24,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import psycopg
@@ -37,6 +42,32 @@ from .conftest import CRM_CLI, MOMENT
 pytestmark = pytest.mark.integration
 
 NEXT_MOMENT = MOMENT + timedelta(days=1)
+THIRD_MOMENT = MOMENT + timedelta(days=2)
+# Posted after the first run but dated in October, the last closed month; the
+# second night's extract reaches back to it (core-banking lookback).
+LATE_POSTED_AT = MOMENT - timedelta(hours=12)
+# Month tables built on transactions, which the late one changes, and the others.
+MONTH_TABLES_ON_TRANSACTIONS = (
+    "intermediate.int_account_activity_months_costed",
+    "marts.fct_customer_contribution_monthly",
+    "marts.contribution_by_product_family_monthly",
+    "marts.customer_tier_monthly",
+    "marts.customer_lifecycle_monthly",
+    "marts.tier_migration_monthly",
+)
+MONTH_TABLES = (
+    *MONTH_TABLES_ON_TRANSACTIONS,
+    "intermediate.int_account_months_priced",
+    "intermediate.int_customer_months_aum",
+    "marts.fct_account_balance_monthly",
+)
+INCREMENTAL_TABLES = (
+    "staging.stg_core_banking__transactions",
+    "marts.fct_transactions",
+    "intermediate.int_customer_churn_events_detected",
+    "marts.customer_retention_monthly",
+    *MONTH_TABLES,
+)
 # Delivery lineage, not content: the newest logical date of the batches that
 # delivered the matched records differs by construction between one build and
 # two nights (the invoices arrived the first night).
@@ -54,56 +85,37 @@ def _fresh_warehouse(test_settings: Settings, admin_url: str, name: str) -> Sett
     return settings
 
 
+def _post_late_transaction(core_banking_url: str) -> int:
+    """A copy of an October card payment, with a new id, posted late: its id."""
+    with psycopg.connect(core_banking_url) as conn:
+        return conn.execute(
+            "insert into transactions (transaction_id, account_id, customer_id, posted_at,"
+            " channel, transaction_type, amount)"
+            " select (select max(transaction_id) + 1 from transactions), account_id,"
+            " customer_id, %s, channel, transaction_type, amount from transactions"
+            " where posted_at >= %s and posted_at < %s order by transaction_id limit 1"
+            " returning transaction_id",
+            (LATE_POSTED_AT, MOMENT - timedelta(days=5), LATE_POSTED_AT),
+        ).fetchone()[0]
+
+
 def _run(settings: Settings, moment) -> None:
     run = runner.run_dag(settings, moment, progress=lambda _: None)
     assert run.succeeded, f"failed tasks: {run.failed_tasks()}; {run.log_path}"
 
 
-@pytest.fixture(scope="module")
-def builds(first_run, test_settings, pg_admin_url) -> Iterator[tuple[Settings, Settings]]:
-    nightly = _fresh_warehouse(test_settings, pg_admin_url, "warehouse_nightly")
-    once = _fresh_warehouse(test_settings, pg_admin_url, "warehouse_once")
-    subprocess.run([*CRM_CLI, "start"], check=True)
-    try:
-        _run(nightly, MOMENT)
-        append_next_day(test_settings.core_banking_url, test_settings.crm_db_path, MOMENT)
-        _run(nightly, NEXT_MOMENT)
-        _run(once, NEXT_MOMENT)
-        yield nightly, once
-    finally:
-        subprocess.run([*CRM_CLI, "stop"], check=False)
-        with psycopg.connect(test_settings.core_banking_url) as conn:
-            conn.execute("delete from transactions where posted_at >= %s", (MOMENT,))
-            conn.execute("delete from fee_postings where updated_at >= %s", (MOMENT,))
-        with sqlite3.connect(test_settings.crm_db_path) as crm:
-            crm.execute(
-                "delete from interactions where occurred_at >= ?",
-                (MOMENT.strftime("%Y-%m-%dT%H:%M:%S+00:00"),),
-            )
-
-
-def test_the_second_night_lands_only_the_added_day(builds, test_settings):
-    nightly, _ = builds
-    added = scalar(
-        test_settings.core_banking_url,
-        f"select count(*) from transactions where posted_at >= '{MOMENT.isoformat()}'",
-    )
-    landed = scalar(
-        nightly.warehouse_url,
-        "select rows_loaded from raw_meta.load_batches where table_name = 'transactions'"
-        f" and logical_date = '{NEXT_MOMENT.date()}'",
-    )
-    assert added > 0
-    assert landed == added
-
-
-def test_full_build_then_increment_publishes_the_same_marts_as_one_full_build(builds):
-    nightly, once = builds
-    two_nights = table_checksums(nightly.warehouse_url, "marts", LINEAGE_COLUMNS)
-    one_build = table_checksums(once.warehouse_url, "marts", LINEAGE_COLUMNS)
-    assert len(one_build) >= 30
-    assert two_nights.keys() == one_build.keys()
-    assert sorted(name for name in one_build if one_build[name] != two_nights[name]) == []
+@dataclass
+class Nights:
+    nightly: Settings
+    once: Settings
+    second_night_marts: dict[str, str]
+    third_night_marts: dict[str, str]
+    rebuilt_marts: dict[str, str]
+    # After the third night: how each incremental table was last built, and
+    # how many rows were ever deleted from each month table, against its
+    # October rows.
+    last_builds: dict[str, str]
+    deleted_and_october_rows: dict[str, tuple[int, int]]
 
 
 def _last_build(url: str, table: str) -> str:
@@ -113,23 +125,138 @@ def _last_build(url: str, table: str) -> str:
     )
 
 
-def test_the_second_night_merges_into_the_incremental_tables(builds):
-    nightly, once = builds
-    for table in ("staging.stg_core_banking__transactions", "marts.fct_transactions"):
-        assert _last_build(nightly.warehouse_url, table) == "incremental"
-        assert _last_build(once.warehouse_url, table) == "full"
+def _rows_deleted_and_october_rows(url: str, table: str) -> tuple[int, int]:
+    """Rows ever deleted from the table (server statistics) and its rows of October."""
+    return (
+        scalar(url, f"select n_tup_del from pg_stat_user_tables where relid = '{table}'::regclass"),
+        scalar(url, f"select count(*) from {table} where month = date '2026-10-01'"),
+    )
 
 
-def test_a_replaced_landing_rebuilds_the_incremental_tables_without_its_rows(builds, pg_admin_url):
-    nightly, _ = builds
-    # What a rerun of the second night does to its transactions batch: the
+def _rebuild_marts_whole(settings: Settings, schema: str) -> None:
+    """Every model rebuilt from the landings, the marts into ``schema``."""
+    subprocess.run(
+        [
+            *runner.dbt_args(settings, "build --full-refresh"),
+            "--vars",
+            f"{{marts_schema: {schema}}}",
+        ],
+        cwd=runner.DBT_PROJECT_DIR,
+        env=runner.tool_env(settings),
+        check=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def nights(first_run, test_settings, pg_admin_url) -> Iterator[Nights]:
+    nightly = _fresh_warehouse(test_settings, pg_admin_url, "warehouse_nightly")
+    once = _fresh_warehouse(test_settings, pg_admin_url, "warehouse_once")
+    subprocess.run([*CRM_CLI, "start"], check=True)
+    late_id = None
+    try:
+        _run(nightly, MOMENT)
+        append_next_day(test_settings.core_banking_url, test_settings.crm_db_path, MOMENT)
+        late_id = _post_late_transaction(test_settings.core_banking_url)
+        _run(nightly, NEXT_MOMENT)
+        _run(once, NEXT_MOMENT)
+        second_night_marts = table_checksums(nightly.warehouse_url, "marts", LINEAGE_COLUMNS)
+        append_next_day(test_settings.core_banking_url, test_settings.crm_db_path, NEXT_MOMENT)
+        _run(nightly, THIRD_MOMENT)
+        third_night_marts = table_checksums(nightly.warehouse_url, "marts", LINEAGE_COLUMNS)
+        last_builds = {
+            table: _last_build(nightly.warehouse_url, table) for table in INCREMENTAL_TABLES
+        }
+        deleted = {
+            table: _rows_deleted_and_october_rows(nightly.warehouse_url, table)
+            for table in MONTH_TABLES
+        }
+        _rebuild_marts_whole(nightly, "marts_rebuilt")
+        yield Nights(
+            nightly=nightly,
+            once=once,
+            second_night_marts=second_night_marts,
+            third_night_marts=third_night_marts,
+            rebuilt_marts=table_checksums(nightly.warehouse_url, "marts_rebuilt", LINEAGE_COLUMNS),
+            last_builds=last_builds,
+            deleted_and_october_rows=deleted,
+        )
+    finally:
+        subprocess.run([*CRM_CLI, "stop"], check=False)
+        with psycopg.connect(test_settings.core_banking_url) as conn:
+            conn.execute(
+                "delete from transactions where posted_at >= %s or transaction_id = %s",
+                (MOMENT, late_id),
+            )
+            conn.execute("delete from fee_postings where updated_at >= %s", (MOMENT,))
+        with sqlite3.connect(test_settings.crm_db_path) as crm:
+            crm.execute(
+                "delete from interactions where occurred_at >= ?",
+                (MOMENT.strftime("%Y-%m-%dT%H:%M:%S+00:00"),),
+            )
+
+
+def test_the_second_night_lands_only_the_added_day(nights, test_settings):
+    added = scalar(
+        test_settings.core_banking_url,
+        "select count(*) from transactions"
+        f" where posted_at >= '{MOMENT.isoformat()}' and posted_at < '{NEXT_MOMENT.isoformat()}'",
+    )
+    late = 1
+    landed = scalar(
+        nights.nightly.warehouse_url,
+        "select rows_loaded from raw_meta.load_batches where table_name = 'transactions'"
+        f" and logical_date = '{NEXT_MOMENT.date()}'",
+    )
+    assert added > 0
+    assert landed == added + late
+
+
+def test_full_build_then_increment_publishes_the_same_marts_as_one_full_build(nights):
+    one_build = table_checksums(nights.once.warehouse_url, "marts", LINEAGE_COLUMNS)
+    assert len(one_build) >= 30
+    assert nights.second_night_marts.keys() == one_build.keys()
+    assert (
+        sorted(name for name in one_build if one_build[name] != nights.second_night_marts[name])
+        == []
+    )
+
+
+def test_a_night_of_the_open_month_publishes_the_same_marts_as_a_rebuild(nights):
+    rebuilt = nights.rebuilt_marts
+    assert rebuilt.keys() == nights.third_night_marts.keys()
+    # The night changed the open month's facts, so the comparison can fail.
+    assert rebuilt["fct_transactions"] != nights.second_night_marts["fct_transactions"]
+    assert sorted(name for name in rebuilt if rebuilt[name] != nights.third_night_marts[name]) == []
+
+
+def test_the_nights_merge_into_the_incremental_tables(nights):
+    for table in INCREMENTAL_TABLES:
+        assert nights.last_builds[table] == "incremental", table
+        assert _last_build(nights.once.warehouse_url, table) == "full", table
+
+
+def test_the_late_transaction_rewrites_october_alone_in_the_month_tables(nights):
+    # Each month table was written whole once (a new warehouse), and the marts
+    # the later nights started from once more as copies; rows deleted since are
+    # the months a night rebuilt. The late transaction makes the tables built on
+    # transactions rebuild October, and nothing else touches a closed month.
+    for table in MONTH_TABLES:
+        deleted, october = nights.deleted_and_october_rows[table]
+        expected = october if table in MONTH_TABLES_ON_TRANSACTIONS else 0
+        assert october > 0, table
+        assert deleted == expected, table
+
+
+def test_a_replaced_landing_rebuilds_the_incremental_tables_without_its_rows(nights, pg_admin_url):
+    nightly = nights.nightly
+    # What a rerun of the third night does to its transactions batch: the
     # landing is replaced under a new batch id, here one transaction short.
     admin = sibling_database_url(pg_admin_url, "warehouse_nightly")
     with psycopg.connect(admin) as conn:
         (batch_id,) = conn.execute(
             "select batch_id from raw_meta.load_batches where table_name = 'transactions'"
             " and logical_date = %s",
-            (NEXT_MOMENT.date(),),
+            (THIRD_MOMENT.date(),),
         ).fetchone()
         (dropped,) = conn.execute(
             "delete from raw_core_banking.transactions where ctid = (select min(ctid)"

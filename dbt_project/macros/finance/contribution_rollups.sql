@@ -38,14 +38,16 @@
     where economic capital is below the raroc_min_economic_capital var.
 #}
 {% macro contribution_raroc() %}
-    case
-        when economic_capital >= {{ var('raroc_min_economic_capital') }}
-            then round(
-                (gross_contribution - cost_to_serve - expected_loss) * 12
-                / economic_capital,
-                6
-            )
-    end
+    cast(
+        case
+            when economic_capital >= {{ var('raroc_min_economic_capital') }}
+                then round(
+                    (gross_contribution - cost_to_serve - expected_loss) * 12
+                    / economic_capital,
+                    6
+                )
+        end as numeric(18, 6)
+    )
 {% endmacro %}
 
 {#

@@ -18,9 +18,12 @@
     runs dbt after the extracts, one run at a time), so no batch finishes
     while a build reads.
 
-    Macros and business-rule vars are not in the code hash (dbt does not
-    expose them to it): after changing a macro such a model calls, or a var it
-    reads, run `dbt build --full-refresh --select <model>+` once.
+    The code hash covers what decides a row: the SQL of the model and of the
+    models, snapshots and seeds under it, the project macros they call (and
+    the macros those call), and the value of every var that code names, so a
+    changed business rule (a var in dbt_project.yml or --vars) rebuilds every
+    table it shapes. A var read by a name held in a Jinja variable cannot be
+    traced: a table whose code does that is rebuilt whole by every build.
 #}
 
 {% macro _lineage_parents(unique_id, seen) %}
@@ -36,26 +39,82 @@
 {% endmacro %}
 
 
+{% macro _lineage_macros(macro_id, found) %}
+    {% set parts = macro_id.split('.') %}
+    {% if parts[1] == project_name and parts[2] not in found %}
+        {% set generator = context.get(parts[2]) %}
+        {% if generator is not none %}
+            {% do found.update({parts[2]: generator.macro}) %}
+            {% for called_id in generator.macro.depends_on.macros %}
+                {% do _lineage_macros(called_id, found) %}
+            {% endfor %}
+        {% endif %}
+    {% endif %}
+{% endmacro %}
+
+
+{# The hash of the code a table is built from (see above). #}
+{% macro _lineage_code(seen) %}
+    {% set codes = [] %}
+    {% set macros = {} %}
+    {% for id in seen if id in graph.nodes %}
+        {% do codes.append(graph.nodes[id].raw_code or '') %}
+        {% for macro_id in graph.nodes[id].depends_on.macros %}
+            {% do _lineage_macros(macro_id, macros) %}
+        {% endfor %}
+    {% endfor %}
+    {% set parts = seen | dictsort | map('join', ':') | list %}
+    {% for name, macro in macros | dictsort %}
+        {% do parts.append(name ~ ':' ~ local_md5(macro.macro_sql)) %}
+        {#- This folder's macros read vars by name on purpose (below). -#}
+        {% if not macro.original_file_path.startswith('macros/incremental/') %}
+            {% do codes.append(macro.macro_sql) %}
+        {% endif %}
+    {% endfor %}
+    {% set var_values = {} %}
+    {% for code in codes %}
+        {% for call in code.split('var(')[1:] %}
+            {% set quote = call[:1] %}
+            {% if quote in ["'", '"'] %}
+                {% set name = call[1:].split(quote)[0] %}
+                {% do var_values.update({name: tojson(var(name, none))}) %}
+            {% else %}
+                {% do var_values.update({'(untraceable)': run_started_at.isoformat()}) %}
+            {% endif %}
+        {% endfor %}
+    {% endfor %}
+    {% do parts.extend(var_values | dictsort | map('join', '=') | list) %}
+    {{ return(local_md5(parts | join(','))) }}
+{% endmacro %}
+
+
 {#
-    Returns {full, through, batch_ids, from_loaded_at, record}: whether to
-    build the whole table, the record's `through`, the batches landed since
-    (their ids and the earliest load time among them) and the record to store
-    after this build (incremental_lineage_comment).
+    Returns {full, through, batch_ids, from_loaded_at, record, landings,
+    parents}: whether to build the whole table, the record's `through`, the
+    batches landed since (their ids and the earliest load time among them),
+    the record to store after this build (incremental_lineage_comment), the
+    raw tables the model reads ('source.table': relation) and the unique ids
+    of everything it is built on.
 #}
 {% macro incremental_lineage() %}
-    {#- Only a build reads the record: `dbt compile` and `docs generate` render
-        the full build's SQL (and may point at marts the transformer cannot read). -#}
-    {% if not (execute and flags.WHICH in ['run', 'build']) %}
+    {#- Only a model's build reads the record: `dbt compile` and `docs generate`
+        render the full build's SQL (and may point at marts the transformer
+        cannot read), and a unit test renders it over its fixtures. -#}
+    {% if not (execute and flags.WHICH in ['run', 'build'] and model.resource_type == 'model') %}
         {{ return({'full': true}) }}
     {% endif %}
     {% set seen = {} %}
     {% do _lineage_parents(model.unique_id, seen) %}
     {% set landings = [] %}
+    {% set landing_relations = {} %}
     {% for id in seen if id.startswith('source.') %}
         {% set source_node = graph.sources[id] %}
         {% do landings.append("('" ~ source_node.source_name ~ "', '" ~ source_node.name ~ "')") %}
+        {% do landing_relations.update({
+            source_node.source_name ~ '.' ~ source_node.name: source_node.relation_name
+        }) %}
     {% endfor %}
-    {% set code = local_md5(seen | dictsort | map('join', ':') | join(',')) %}
+    {% set code = _lineage_code(seen) %}
     {% set through = run_started_at.isoformat() %}
     {% set existing = load_relation(this) if is_incremental() else none %}
     {% set lineage_sql %}
@@ -118,6 +177,8 @@
         'batch_ids': (row['new_batch_ids'] or '').split(',') | reject('equalto', '') | list,
         'from_loaded_at': row['new_from_loaded_at'],
         'record': tojson(record),
+        'landings': landing_relations,
+        'parents': seen | list,
     }) }}
 {% endmacro %}
 

@@ -2,7 +2,9 @@
 -- balances of the product families in var aum_product_families (deposits and
 -- wealth). Loans and cards are not assets the customer keeps with the bank.
 -- Shared by the retail sub-tiers and the lifecycle stages.
--- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+-- A month table (macros/incremental/month_scope.sql): a build rebuilds the
+-- months its new batches touch. The grain is a unique index: PostgreSQL
+-- refuses a duplicate, of a full build or of an increment.
 {{
     config(
         indexes=[
@@ -11,11 +13,14 @@
     )
 }}
 
+{%- set scope = month_scope(incremental_lineage()) %}
+
 with
 
 balances as (
 
     select * from {{ ref('stg_core_banking__balances') }}
+    where {{ rebuilt_months(scope, 'balance_date') }}
 
 ),
 

@@ -10,7 +10,9 @@
 -- activity_cost = activity_count x unit_cost is exact to the cent.
 -- Only reporting months are costed: transactions of a month that has not
 -- closed yet (no month-end balances, no ERP unit costs) wait for its close.
--- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+-- A month table (macros/incremental/month_scope.sql): a build rebuilds the
+-- months its new batches touch. The grain is a unique index: PostgreSQL
+-- refuses a duplicate, of a full build or of an increment.
 {{
     config(
         indexes=[
@@ -19,23 +21,28 @@
     )
 }}
 
+{%- set scope = month_scope(incremental_lineage()) %}
+
 with
 
 transactions as (
 
     select * from {{ ref('stg_core_banking__transactions') }}
+    where {{ rebuilt_months(scope, "posted_at at time zone 'UTC'") }}
 
 ),
 
 reporting_months as (
 
     select * from {{ ref('int_reporting_months_spined') }}
+    where {{ rebuilt_months(scope) }}
 
 ),
 
 account_months_open as (
 
     select * from {{ ref('int_account_months_open') }}
+    where {{ rebuilt_months(scope) }}
 
 ),
 

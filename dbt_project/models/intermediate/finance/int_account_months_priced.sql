@@ -16,7 +16,9 @@
 -- against interest-rate and liquidity risk, average_balance x the ratio of
 -- its product family (seed deposit_capital_ratios_by_product_family); 0 for
 -- other families.
--- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+-- A month table (macros/incremental/month_scope.sql): a build rebuilds the
+-- months its new batches touch. The grain is a unique index: PostgreSQL
+-- refuses a duplicate, of a full build or of an increment.
 {{
     config(
         indexes=[
@@ -25,11 +27,14 @@
     )
 }}
 
+{%- set scope = month_scope(incremental_lineage()) %}
+
 with
 
 balances as (
 
     select * from {{ ref('stg_core_banking__balances') }}
+    where {{ rebuilt_months(scope, 'balance_date') }}
 
 ),
 

@@ -173,3 +173,4 @@ final as (
 )
 
 select * from final
+{{ unless_closed_months_changed() }}

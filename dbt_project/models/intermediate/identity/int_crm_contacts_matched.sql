@@ -266,3 +266,4 @@ final as (
 )
 
 select * from final
+{{ unless_closed_months_changed() }}

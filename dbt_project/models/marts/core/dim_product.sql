@@ -25,3 +25,4 @@ final as (
 )
 
 select * from final
+{{ unless_closed_months_changed() }}

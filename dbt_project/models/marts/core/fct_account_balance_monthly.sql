@@ -1,6 +1,8 @@
 -- Grain: one row per account and month with a month-end balance snapshot
 -- (account_id, month).
--- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+-- A month table (macros/incremental/month_scope.sql): a build rebuilds the
+-- months its new batches touch. The grain is a unique index: PostgreSQL
+-- refuses a duplicate, of a full build or of an increment.
 {{
     config(
         indexes=[
@@ -9,11 +11,14 @@
     )
 }}
 
+{%- set scope = month_scope(incremental_lineage()) %}
+
 with
 
 balances as (
 
     select * from {{ ref('stg_core_banking__balances') }}
+    where {{ rebuilt_months(scope, 'balance_date') }}
 
 ),
 

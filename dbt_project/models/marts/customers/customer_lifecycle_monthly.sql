@@ -5,7 +5,10 @@
 -- decline > exploration > formation > stability.
 -- Comparisons look `lifecycle_compare_months` months back and only fire when
 -- the customer was active in that month (which the warehouse then holds).
--- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+-- A month table (macros/incremental/month_scope.sql): a build rebuilds the
+-- months its new batches touch, reading the two comparison windows' months
+-- before the first. The grain is a unique index: PostgreSQL refuses a
+-- duplicate, of a full build or of an increment.
 {{
     config(
         indexes=[
@@ -15,11 +18,13 @@
 }}
 
 {%- set compare_months = var('lifecycle_compare_months') | int %}
+{%- set scope = month_scope(incremental_lineage()) %}
 with
 
 customer_months_active as (
 
     select * from {{ ref('int_customer_months_active') }}
+    where {{ rebuilt_months(scope, 'month', 2 * compare_months) }}
 
 ),
 
@@ -32,12 +37,14 @@ accounts as (
 customer_months_aum as (
 
     select * from {{ ref('int_customer_months_aum') }}
+    where {{ rebuilt_months(scope, 'month', 2 * compare_months) }}
 
 ),
 
 transactions as (
 
     select * from {{ ref('fct_transactions') }}
+    where {{ rebuilt_months(scope, 'month', 2 * compare_months) }}
 
 ),
 
@@ -160,7 +167,9 @@ measures_joined_to_comparison as (
         *,
         max(month) over comparison_month_frame as comparison_month,
         max(product_count) over comparison_month_frame as comparison_product_count,
-        max(total_balance) over comparison_month_frame as comparison_total_balance,
+        cast(
+            max(total_balance) over comparison_month_frame as numeric(18, 2)
+        ) as comparison_total_balance,
         count(*) over window_start_month_frame > 0 as has_activity_comparison
     from customer_month_measures
     window
@@ -258,3 +267,4 @@ final as (
 )
 
 select * from final
+where {{ rebuilt_months(scope) }}

@@ -9,7 +9,10 @@
 -- customers are private > affluent > mass by AUM and contribution_l12m;
 -- corporate customers are industry > regional > potential key accounts, or
 -- not a key account.
--- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+-- A month table (macros/incremental/month_scope.sql): a build rebuilds the
+-- months its new batches touch, reading the lookback's months before the
+-- first. The grain is a unique index: PostgreSQL refuses a duplicate, of a
+-- full build or of an increment.
 {{
     config(
         indexes=[
@@ -18,17 +21,21 @@
     )
 }}
 
+{%- set scope = month_scope(incremental_lineage()) %}
+
 with
 
 customer_months_active as (
 
     select * from {{ ref('int_customer_months_active') }}
+    where {{ rebuilt_months(scope) }}
 
 ),
 
 contributions as (
 
     select * from {{ ref('fct_customer_contribution_monthly') }}
+    where {{ rebuilt_months(scope, 'month', var('tier_lookback_months')) }}
 
 ),
 
@@ -42,6 +49,7 @@ customers as (
 customer_months_aum as (
 
     select * from {{ ref('int_customer_months_aum') }}
+    where {{ rebuilt_months(scope) }}
 
 ),
 

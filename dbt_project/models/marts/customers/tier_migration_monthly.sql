@@ -4,23 +4,31 @@
 -- comes from `new`; one without a row this month goes to `churned` (left the
 -- books), and for churned customers the contribution is their previous
 -- month's. The first reporting month has no previous month and no rows.
+-- A month table (macros/incremental/month_scope.sql): a build rebuilds the
+-- months its new batches touch, reading the month before the first.
+
+{%- set scope = month_scope(incremental_lineage()) %}
+
 with
 
 customer_tiers as (
 
     select * from {{ ref('customer_tier_monthly') }}
+    where {{ rebuilt_months(scope, 'month', 1) }}
 
 ),
 
 contributions as (
 
     select * from {{ ref('fct_customer_contribution_monthly') }}
+    where {{ rebuilt_months(scope, 'month', 1) }}
 
 ),
 
 reporting_months as (
 
     select * from {{ ref('int_reporting_months_spined') }}
+    where {{ rebuilt_months(scope, 'month', 1) }}
 
 ),
 
@@ -111,3 +119,4 @@ final as (
 )
 
 select * from final
+where {{ rebuilt_months(scope) }}

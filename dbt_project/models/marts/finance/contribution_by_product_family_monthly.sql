@@ -24,42 +24,53 @@
 -- the customer mart. Because the customer mart rounds per customer-month,
 -- the families of a month match its totals within half a cent per
 -- customer-month and rounded line (tested), not to the cent.
+-- A month table (macros/incremental/month_scope.sql): a build rebuilds the
+-- months its new batches touch, reading the 11 months before the first for
+-- the year-to-date lines.
+
+{%- set scope = month_scope(incremental_lineage()) %}
 
 with
 
 account_months_priced as (
 
     select * from {{ ref('int_account_months_priced') }}
+    where {{ rebuilt_months(scope, 'month', 11) }}
 
 ),
 
 credit_account_months_risk_measured as (
 
     select * from {{ ref('int_credit_account_months_risk_measured') }}
+    where {{ rebuilt_months(scope, 'month', 11) }}
 
 ),
 
 account_activity_months_costed as (
 
     select * from {{ ref('int_account_activity_months_costed') }}
+    where {{ rebuilt_months(scope, 'month', 11) }}
 
 ),
 
 customer_rm_costs_allocated as (
 
     select * from {{ ref('int_customer_rm_costs_allocated') }}
+    where {{ rebuilt_months(scope, 'month', 11) }}
 
 ),
 
 fee_postings as (
 
     select * from {{ ref('stg_core_banking__fee_postings') }}
+    where {{ rebuilt_months(scope, 'posted_date', 11) }}
 
 ),
 
 reporting_months as (
 
     select * from {{ ref('int_reporting_months_spined') }}
+    where {{ rebuilt_months(scope, 'month', 11) }}
 
 ),
 
@@ -78,12 +89,14 @@ products as (
 account_months_overhead_allocated as (
 
     select * from {{ ref('int_account_months_overhead_allocated') }}
+    where {{ rebuilt_months(scope, 'month', 11) }}
 
 ),
 
 customer_contributions as (
 
     select * from {{ ref('fct_customer_contribution_monthly') }}
+    where {{ rebuilt_months(scope, 'month', 11) }}
 
 ),
 
@@ -427,3 +440,4 @@ final as (
 )
 
 select * from final
+where {{ rebuilt_months(scope) }}

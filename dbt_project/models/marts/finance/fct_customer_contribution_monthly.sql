@@ -29,7 +29,10 @@
 -- next to no capital is not a rate anyone can act on.
 -- Months are reporting (closed) months: fees posted in a month that has not
 -- closed yet wait for its close.
--- The grain is a unique index: PostgreSQL refuses a duplicate while it builds the table.
+-- A month table (macros/incremental/month_scope.sql): a build rebuilds the
+-- months its new batches touch, reading 11 months before the first for the
+-- trailing window. The grain is a unique index: PostgreSQL refuses a
+-- duplicate, of a full build or of an increment.
 {{
     config(
         indexes=[
@@ -48,53 +51,63 @@
     'investment_banking',
 ] %}
 
+{%- set scope = month_scope(incremental_lineage()) %}
+
 with
 
 account_months_open as (
 
     select * from {{ ref('int_account_months_open') }}
+    where {{ rebuilt_months(scope, 'month', 11) }}
 
 ),
 
 account_months_priced as (
 
     select * from {{ ref('int_account_months_priced') }}
+    where {{ rebuilt_months(scope, 'month', 11) }}
 
 ),
 
 fee_postings as (
 
     select * from {{ ref('stg_core_banking__fee_postings') }}
+    where {{ rebuilt_months(scope, 'posted_date', 11) }}
 
 ),
 
 reporting_months as (
 
     select * from {{ ref('int_reporting_months_spined') }}
+    where {{ rebuilt_months(scope, 'month', 11) }}
 
 ),
 
 account_activity_months_costed as (
 
     select * from {{ ref('int_account_activity_months_costed') }}
+    where {{ rebuilt_months(scope, 'month', 11) }}
 
 ),
 
 customer_rm_costs_allocated as (
 
     select * from {{ ref('int_customer_rm_costs_allocated') }}
+    where {{ rebuilt_months(scope, 'month', 11) }}
 
 ),
 
 account_months_overhead_allocated as (
 
     select * from {{ ref('int_account_months_overhead_allocated') }}
+    where {{ rebuilt_months(scope, 'month', 11) }}
 
 ),
 
 credit_account_months_risk_measured as (
 
     select * from {{ ref('int_credit_account_months_risk_measured') }}
+    where {{ rebuilt_months(scope, 'month', 11) }}
 
 ),
 
@@ -432,3 +445,4 @@ final as (
 )
 
 select * from final
+where {{ rebuilt_months(scope) }}

@@ -130,3 +130,4 @@ final as (
 )
 
 select * from final
+{{ unless_closed_months_changed() }}

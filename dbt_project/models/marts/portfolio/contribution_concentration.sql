@@ -110,3 +110,4 @@ final as (
 )
 
 select * from final
+{{ unless_closed_months_changed() }}

@@ -128,3 +128,4 @@ final as (
 )
 
 select * from final
+{{ unless_closed_months_changed() }}

@@ -206,3 +206,4 @@ final as (
 )
 
 select * from final
+{{ unless_closed_months_changed() }}

@@ -149,82 +149,89 @@ final as (
         cast(gross_contribution as numeric(18, 2)) as gross_contribution,
         cast(gross_contribution_previous_month as numeric(18, 2))
             as gross_contribution_previous_month,
-        case
-            when gross_contribution_previous_month <> 0
-                then cast(
-                        (gross_contribution - gross_contribution_previous_month)
-                        / abs(gross_contribution_previous_month) as numeric(18, 6)
-                    )
-        end as gross_contribution_growth_rate,
+        cast(
+            case
+                when gross_contribution_previous_month <> 0
+                    then (gross_contribution - gross_contribution_previous_month)
+                        / abs(gross_contribution_previous_month)
+            end as numeric(18, 6)
+        ) as gross_contribution_growth_rate,
         cast(net_contribution as numeric(18, 2)) as net_contribution,
         cast(net_contribution_previous_month as numeric(18, 2))
             as net_contribution_previous_month,
-        case
-            when net_contribution_previous_month <> 0
-                then cast(
-                        (net_contribution - net_contribution_previous_month)
-                        / abs(net_contribution_previous_month) as numeric(18, 6)
-                    )
-        end as net_contribution_growth_rate,
+        cast(
+            case
+                when net_contribution_previous_month <> 0
+                    then (net_contribution - net_contribution_previous_month)
+                        / abs(net_contribution_previous_month)
+            end as numeric(18, 6)
+        ) as net_contribution_growth_rate,
         cast(retention_base_customers as integer) as retention_base_customers,
         cast(retained_customers as integer) as retained_customers,
-        case
-            when retention_base_customers > 0
-                then cast(
-                        cast(retained_customers as numeric)
-                        / retention_base_customers as numeric(18, 6)
-                    )
-        end as retention_rate,
+        cast(
+            case
+                when retention_base_customers > 0
+                    then cast(retained_customers as numeric)
+                        / retention_base_customers
+            end as numeric(18, 6)
+        ) as retention_rate,
         cast(new_customers_won as integer) as new_customers_won,
         cast(surveys as integer) as surveys,
         cast(satisfaction_score_total as integer) as satisfaction_score_total,
-        case
-            when surveys > 0
-                then cast(cast(satisfaction_score_total as numeric) / surveys as numeric(18, 6))
-        end as average_satisfaction_score,
+        cast(
+            case
+                when surveys > 0
+                    then cast(satisfaction_score_total as numeric) / surveys
+            end as numeric(18, 6)
+        ) as average_satisfaction_score,
         cast(opportunities_won as integer) as opportunities_won,
         cast(opportunities_lost as integer) as opportunities_lost,
-        case
-            when opportunities_won + opportunities_lost > 0
-                then cast(
-                        cast(opportunities_won as numeric)
-                        / (opportunities_won + opportunities_lost) as numeric(18, 6)
-                    )
-        end as win_rate,
+        cast(
+            case
+                when opportunities_won + opportunities_lost > 0
+                    then cast(opportunities_won as numeric)
+                        / (opportunities_won + opportunities_lost)
+            end as numeric(18, 6)
+        ) as win_rate,
         cast(won_intended_amount as numeric(18, 2)) as won_intended_amount,
         cast(won_booked_amount as numeric(18, 2)) as won_booked_amount,
         cast(won_forecast_error_amount as numeric(18, 2)) as won_forecast_error_amount,
-        case
-            when won_intended_amount <> 0
-                then cast(1 - won_forecast_error_amount / won_intended_amount as numeric(18, 6))
-        end as forecast_accuracy,
-        case
-            when won_intended_amount <> 0
-                then cast(won_booked_amount / won_intended_amount as numeric(18, 6))
-        end as booked_to_intended_ratio,
+        cast(
+            case
+                when won_intended_amount <> 0
+                    then 1 - won_forecast_error_amount / won_intended_amount
+            end as numeric(18, 6)
+        ) as forecast_accuracy,
+        cast(
+            case
+                when won_intended_amount <> 0
+                    then won_booked_amount / won_intended_amount
+            end as numeric(18, 6)
+        ) as booked_to_intended_ratio,
         cast(billed_amount as numeric(18, 2)) as billed_amount,
         cast(receivables_outstanding_previous as numeric(18, 2))
             as receivables_outstanding_previous,
         cast(receivables_outstanding as numeric(18, 2)) as receivables_outstanding,
-        case
-            when receivables_outstanding_previous + receivables_outstanding <> 0
-                then cast(
-                        billed_amount * 12
+        cast(
+            case
+                when receivables_outstanding_previous + receivables_outstanding <> 0
+                    then billed_amount * 12
                         / (
                             (receivables_outstanding_previous + receivables_outstanding) / 2
-                        ) as numeric(18, 6)
-                    )
-        end as receivables_turnover,
+                        )
+            end as numeric(18, 6)
+        ) as receivables_turnover,
         cast(follow_ups_due as integer) as follow_ups_due,
         cast(follow_ups_done_on_time as integer) as follow_ups_done_on_time,
-        case
-            when follow_ups_due > 0
-                then cast(
-                        cast(follow_ups_done_on_time as numeric) / follow_ups_due as numeric(18, 6)
-                    )
-        end as follow_up_on_time_rate
+        cast(
+            case
+                when follow_ups_due > 0
+                    then cast(follow_ups_done_on_time as numeric) / follow_ups_due
+            end as numeric(18, 6)
+        ) as follow_up_on_time_rate
     from scopes_unioned
 
 )
 
 select * from final
+{{ unless_closed_months_changed() }}

@@ -282,3 +282,4 @@ final as (
 )
 
 select * from final
+{{ unless_closed_months_changed() }}

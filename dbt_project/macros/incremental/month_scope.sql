@@ -1,0 +1,81 @@
+{#
+    Month tables: incremental models with one row per key and month whose rows
+    of a month are computed from inputs of that month and, for a trailing
+    window, of the months before it, never of later months.
+
+    A build rebuilds every month from the earliest month that a batch landed
+    since the table's last build touches, and keeps the months before it.
+    The month of a landed row is the expression the var month_keyed_landings
+    gives for its raw table; a batch of any other raw table the model reads
+    (customers, accounts, products, contacts: attributes that hold for every
+    month) rebuilds the whole table, as do the cases incremental_lineage
+    rebuilds for. Batches that loaded no rows change nothing.
+
+    A night between two month closes lands only rows of the open month, which
+    no reporting month includes yet, so these tables keep every row; the
+    night the month-end balances land rebuilds that month; late data rebuilds
+    from its month on.
+
+    Returns {full, from_month}: build the whole table, or rebuild the months
+    from from_month on ('YYYY-MM-DD', the first of a month), or nothing when
+    from_month is none.
+#}
+{% macro month_scope(lineage) %}
+    {% if lineage.full %}
+        {{ return({'full': true, 'from_month': none}) }}
+    {% endif %}
+    {% if not lineage.batch_ids %}
+        {{ return({'full': false, 'from_month': none}) }}
+    {% endif %}
+    {% set month_columns = var('month_keyed_landings') %}
+    {% set changed = run_query(
+        "select distinct source_system || '.' || table_name from raw_meta.load_batches"
+        ~ " where rows_loaded > 0 and batch_id in ('" ~ lineage.batch_ids | join("', '") ~ "')"
+    ).columns[0].values() %}
+    {% set firsts = [] %}
+    {% for landing in changed | sort %}
+        {% if landing not in month_columns %}
+            {{ return({'full': true, 'from_month': none}) }}
+        {% endif %}
+        {% do firsts.append(
+            'select cast(min(' ~ month_columns[landing] ~ ') as timestamp) as first_at from '
+            ~ lineage.landings[landing] ~ ' where ' ~ landed_since(lineage)
+        ) %}
+    {% endfor %}
+    {% if not firsts %}
+        {{ return({'full': false, 'from_month': none}) }}
+    {% endif %}
+    {% set from_month = run_query(
+        "select to_char(min(first_at), 'YYYY-MM-01') from (" ~ firsts | join(' union all ') ~ ") as landed"
+    ).columns[0].values()[0] %}
+    {{ return({'full': false, 'from_month': from_month}) }}
+{% endmacro %}
+
+
+{#
+    The rows of a month column this build reads or writes: all, none, or the
+    months from the scope's first on. `lookback_months` widens the read for a
+    trailing window (11 for a 12-month window).
+#}
+{% macro rebuilt_months(scope, column='month', lookback_months=0) %}
+    {%- if scope.full -%}
+        true
+    {%- elif scope.from_month is none -%}
+        false
+    {%- else -%}
+        {{ column }} >= date '{{ scope.from_month }}' - interval '{{ lookback_months }} months'
+    {%- endif -%}
+{% endmacro %}
+
+
+{# Pre-hook of a month table: empty it, or delete the months it rebuilds. #}
+{% macro delete_rebuilt_months(column='month') %}
+    {% set scope = month_scope(incremental_lineage()) if execute and is_incremental() else none %}
+    {% if scope is none or not (scope.full or scope.from_month) %}
+        select 1
+    {% elif scope.full %}
+        truncate table {{ this }}
+    {% else %}
+        delete from {{ this }} where {{ rebuilt_months(scope, column) }}
+    {% endif %}
+{% endmacro %}

@@ -171,7 +171,7 @@ def customer_value_nightly():
     def check_source_freshness() -> None:
         from cvw.pipeline import check_source_freshness as check
 
-        check(DBT_PROJECT_DIR)
+        check(DBT_PROJECT_DIR, load_settings().dbt_target_path)
 
     dbt_build = DbtTaskGroup(
         group_id="dbt_build",

@@ -14,21 +14,8 @@
     the pre-hook truncate_if_closed_months_changed empties the table first.
 #}
 {% macro closed_months_changed(lineage) %}
-    {% set scope = month_scope(lineage) %}
-    {% if scope.full or scope.from_month is none %}
-        {{ return(scope.full) }}
-    {% endif %}
-    {% set spine = 'model.' ~ project_name ~ '.int_reporting_months_spined' %}
-    {% if spine not in lineage.parents %}
-        {{ exceptions.raise_compiler_error(
-            model.name ~ ' reads month-keyed rows but not int_reporting_months_spined, so it'
-            ~ ' cannot tell a closed month from the open one: make it a month table or a plain table'
-        ) }}
-    {% endif %}
-    {% set last_closed_month = run_query(
-        "select to_char(max(month), 'YYYY-MM-DD') from " ~ graph.nodes[spine].relation_name
-    ).columns[0].values()[0] %}
-    {{ return(last_closed_month is not none and scope.from_month <= last_closed_month) }}
+    {% set scope = month_scope(lineage, closed_months_only=true) %}
+    {{ return(scope.full or scope.from_month is not none) }}
 {% endmacro %}
 
 

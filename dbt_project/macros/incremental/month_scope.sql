@@ -11,16 +11,18 @@
     month) rebuilds the whole table, as do the cases incremental_lineage
     rebuilds for. Batches that loaded no rows change nothing.
 
-    A night between two month closes lands only rows of the open month, which
-    no reporting month includes yet, so these tables keep every row; the
-    night the month-end balances land rebuilds that month; late data rebuilds
-    from its month on.
+    A table of reporting months alone (meta `closed_months_only`, built on
+    int_reporting_months_spined) has no row of the open month: a night
+    between two month closes lands only rows of the open month, so such a
+    table keeps every row and reads nothing. The night the month-end balances
+    land closes that month (the spine is the months with balances) and
+    rebuilds it; late data rebuilds from its month on.
 
     Returns {full, from_month}: build the whole table, or rebuild the months
     from from_month on ('YYYY-MM-DD', the first of a month), or nothing when
     from_month is none.
 #}
-{% macro month_scope(lineage) %}
+{% macro month_scope(lineage, closed_months_only=false) %}
     {% if lineage.full %}
         {{ return({'full': true, 'from_month': none}) }}
     {% endif %}
@@ -48,7 +50,29 @@
     {% set from_month = run_query(
         "select to_char(min(first_at), 'YYYY-MM-01') from (" ~ firsts | join(' union all ') ~ ") as landed"
     ).columns[0].values()[0] %}
+    {% if (closed_months_only or config.get('meta', {}).get('closed_months_only'))
+        and from_month is not none and from_month > (last_closed_month(lineage) or '') %}
+        {{ return({'full': false, 'from_month': none}) }}
+    {% endif %}
     {{ return({'full': false, 'from_month': from_month}) }}
+{% endmacro %}
+
+
+{#
+    The last reporting month ('YYYY-MM-DD') of int_reporting_months_spined,
+    which a table that keeps closed months alone must be built on.
+#}
+{% macro last_closed_month(lineage) %}
+    {% set spine = 'model.' ~ project_name ~ '.int_reporting_months_spined' %}
+    {% if spine not in lineage.parents %}
+        {{ exceptions.raise_compiler_error(
+            model.name ~ ' reads month-keyed rows but not int_reporting_months_spined, so it'
+            ~ ' cannot tell a closed month from the open one: make it a month table or a plain table'
+        ) }}
+    {% endif %}
+    {{ return(run_query(
+        "select to_char(max(month), 'YYYY-MM-DD') from " ~ graph.nodes[spine].relation_name
+    ).columns[0].values()[0]) }}
 {% endmacro %}
 
 

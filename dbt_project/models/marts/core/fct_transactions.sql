@@ -1,12 +1,17 @@
 -- Grain: one row per posted core-banking transaction (transaction_id).
 -- Incremental (macros/incremental/incremental_lineage.sql): a night merges
 -- the transactions its batches landed, and every transaction of an account
--- whose product or branch a batch may have changed.
+-- whose product or branch a batch may have changed. The unique index on
+-- transaction_id lets that merge find the rows it replaces by key instead of
+-- scanning the whole table, and keeps the grain checked in the database.
 {{
     config(
         materialized='incremental',
         unique_key='transaction_id',
         incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['transaction_id'], 'unique': true},
+        ],
         on_schema_change='fail',
         pre_hook="{{ truncate_unless_incremental() }}",
         post_hook="{{ incremental_lineage_comment() }}"

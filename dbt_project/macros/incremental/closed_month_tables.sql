@@ -8,13 +8,15 @@
     reason month_scope rebuilds whole. Otherwise it keeps the table: a night
     between two month closes lands only rows of the open month, which such a
     table does not read. The closed months are int_reporting_months_spined's,
-    which the table must be built on (and is, before it, in the same build).
+    which the table must be built on (and is, before it, in the same build);
+    the meta closed_months_only that dbt_project.yml gives these tables makes
+    month_scope compare with them.
 
     The model keeps its SQL and ends with `{{ unless_closed_months_changed() }}`;
     the pre-hook truncate_if_closed_months_changed empties the table first.
 #}
 {% macro closed_months_changed(lineage) %}
-    {% set scope = month_scope(lineage, closed_months_only=true) %}
+    {% set scope = month_scope(lineage) %}
     {{ return(scope.full or scope.from_month is not none) }}
 {% endmacro %}
 

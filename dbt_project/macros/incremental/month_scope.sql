@@ -12,7 +12,8 @@
     rebuilds for. Batches that loaded no rows change nothing.
 
     A table of reporting months alone (meta `closed_months_only`, built on
-    int_reporting_months_spined) has no row of the open month: a night
+    int_reporting_months_spined; every closed-month table is one) has no row
+    of the open month: a night
     between two month closes lands only rows of the open month, so such a
     table keeps every row and reads nothing. The night the month-end balances
     land closes that month (the spine is the months with balances) and
@@ -22,7 +23,7 @@
     from from_month on ('YYYY-MM-DD', the first of a month), or nothing when
     from_month is none.
 #}
-{% macro month_scope(lineage, closed_months_only=false) %}
+{% macro month_scope(lineage) %}
     {% if lineage.full %}
         {{ return({'full': true, 'from_month': none}) }}
     {% endif %}
@@ -50,7 +51,7 @@
     {% set from_month = run_query(
         "select to_char(min(first_at), 'YYYY-MM-01') from (" ~ firsts | join(' union all ') ~ ") as landed"
     ).columns[0].values()[0] %}
-    {% if (closed_months_only or config.get('meta', {}).get('closed_months_only'))
+    {% if config.get('meta', {}).get('closed_months_only')
         and from_month is not none and from_month > (last_closed_month(lineage) or '') %}
         {{ return({'full': false, 'from_month': none}) }}
     {% endif %}
@@ -66,8 +67,10 @@
     {% set spine = 'model.' ~ project_name ~ '.int_reporting_months_spined' %}
     {% if spine not in lineage.parents %}
         {{ exceptions.raise_compiler_error(
-            model.name ~ ' reads month-keyed rows but not int_reporting_months_spined, so it'
-            ~ ' cannot tell a closed month from the open one: make it a month table or a plain table'
+            model.name ~ ' keeps closed months alone (meta closed_months_only) and reads'
+            ~ ' month-keyed rows, but not int_reporting_months_spined, so it cannot tell a'
+            ~ ' closed month from the open one: build it on the spine, or make it a month'
+            ~ ' table of every month or a plain table'
         ) }}
     {% endif %}
     {{ return(run_query(

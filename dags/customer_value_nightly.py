@@ -32,7 +32,7 @@ from cosmos import (
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 from cvw.alerts import RunFailureNotifier, TaskFailureNotifier
-from cvw.config import load_settings
+from cvw.config import DBT_NIGHTLY_BUILD_FLAGS, load_settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 # The build's dbt runs in a process of its own: the one installed beside this
@@ -212,7 +212,7 @@ def customer_value_nightly():
             # 0.4 s of task start-up when run one at a time).
             should_detach_multiple_parents_tests=False,
         ),
-        operator_args={"install_deps": False},
+        operator_args={"install_deps": False, "dbt_cmd_flags": list(DBT_NIGHTLY_BUILD_FLAGS)},
         # No retries: a retried producer would start a second build. The
         # timeout bounds the build and every reporting task, so a run can
         # never wait forever on dbt.

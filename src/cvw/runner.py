@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cvw.config import PROJECT_ROOT, Settings, airflow_env
+from cvw.config import DBT_NIGHTLY_BUILD_FLAGS, PROJECT_ROOT, Settings, airflow_env
 
 DAG_ID = "customer_value_nightly"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -100,7 +100,7 @@ def dbt_build(settings: Settings) -> None:
     a full build in the DAG, which it is compared with.
     """
     _run(
-        dbt_args(settings, "build --full-refresh"),
+        [*dbt_args(settings, "build --full-refresh"), *DBT_NIGHTLY_BUILD_FLAGS],
         settings,
         settings.state_dir / "logs" / "dbt_build.log",
         cwd=DBT_PROJECT_DIR,

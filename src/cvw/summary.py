@@ -20,7 +20,6 @@ def dbt_node_counts(manifest_path: Path) -> dict[str, int]:
     for node in manifest["nodes"].values():
         if node["package_name"] == project:
             counts[node["resource_type"]] = counts.get(node["resource_type"], 0) + 1
-    counts["unit_test"] = len(manifest.get("unit_tests", {}))
     return counts
 
 
@@ -74,8 +73,7 @@ def render(
         counts = dbt_node_counts(manifest_path)
         lines.append(
             f"dbt: {counts.get('model', 0)} models, {counts.get('seed', 0)} seeds,"
-            f" {counts.get('test', 0)} data tests, {counts.get('unit_test', 0)} unit tests"
-            f" built in {dbt_tasks} Airflow tasks"
+            f" {counts.get('test', 0)} data tests built in {dbt_tasks} Airflow tasks"
         )
         for stage, success, evaluated, failed in conn.execute(
             "select distinct on (stage) stage, success, expectations_evaluated,"

@@ -190,6 +190,28 @@
 
 
 {# Pre-hook: empty the table when it is rebuilt whole in place. #}
+{#
+    First pre-hook of every incremental model: take the table's share update
+    exclusive lock before the build changes anything. The lineage comment at
+    the end of the build needs that lock, and autovacuum holds it while it
+    vacuums the table; its VACUUM ANALYZE then waits for the build's
+    transaction once that has changed the table's catalog row (a truncate,
+    the grants), and the comment waits for the vacuum: PostgreSQL ends the
+    build with "deadlock detected" (seen at bank size, on
+    marts_build.contribution_by_rm_monthly). Taken first, the lock makes
+    autovacuum skip the table, or, when a vacuum holds it already, the build
+    waits and PostgreSQL cancels the vacuum after deadlock_timeout, as it
+    does for any session an autovacuum blocks.
+#}
+{% macro lock_out_autovacuum() %}
+    {% if execute and is_incremental() %}
+        lock table {{ this }} in share update exclusive mode
+    {% else %}
+        select 1
+    {% endif %}
+{% endmacro %}
+
+
 {% macro truncate_unless_incremental() %}
     {% if execute and is_incremental() and incremental_lineage().full %}
         truncate table {{ this }}

@@ -189,9 +189,9 @@
 {% endmacro %}
 
 
-{# Pre-hook: empty the table when it is rebuilt whole in place. #}
 {#
-    First pre-hook of every incremental model: take the table's share update
+    First pre-hook of every model (dbt_project.yml), a no-op but for an
+    incremental model: take the table's share update
     exclusive lock before the build changes anything. The lineage comment at
     the end of the build needs that lock, and autovacuum holds it while it
     vacuums the table; its VACUUM ANALYZE then waits for the build's
@@ -212,6 +212,7 @@
 {% endmacro %}
 
 
+{# Pre-hook: empty the table when it is rebuilt whole in place. #}
 {% macro truncate_unless_incremental() %}
     {% if execute and is_incremental() and incremental_lineage().full %}
         truncate table {{ this }}

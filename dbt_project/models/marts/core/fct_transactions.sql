@@ -13,7 +13,7 @@
             {'columns': ['transaction_id'], 'unique': true},
         ],
         on_schema_change='fail',
-        pre_hook=["{{ lock_out_autovacuum() }}", "{{ truncate_unless_incremental() }}"],
+        pre_hook="{{ truncate_unless_incremental() }}",
         post_hook="{{ incremental_lineage_comment() }}"
     )
 }}

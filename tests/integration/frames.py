@@ -29,3 +29,12 @@ def scalar(url: str, query: str) -> Any:
 def dbt_vars() -> dict[str, Any]:
     """The vars of dbt_project.yml, as a build without --vars reads them."""
     return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+
+
+def mart_docs() -> list[dict[str, Any]]:
+    """Every mart's model docs (name, columns, constraints), from the marts' yml files."""
+    return [
+        model
+        for path in sorted((DBT_PROJECT_DIR / "models" / "marts").rglob("*.yml"))
+        for model in yaml.safe_load(path.read_text()).get("models", [])
+    ]

@@ -16,11 +16,10 @@ import json
 import subprocess
 
 import pytest
-import yaml
 
 from cvw import runner
 from cvw.config import dbt_env
-from tests.integration.frames import DBT_PROJECT_DIR, frame
+from tests.integration.frames import DBT_PROJECT_DIR, frame, mart_docs
 
 pytestmark = pytest.mark.integration
 
@@ -51,14 +50,12 @@ def test_every_dbt_unit_test_passes(first_run, test_settings, tmp_path):
 
 
 def _declared_not_null_columns() -> set[tuple[str, str]]:
-    declared = set()
-    for path in (DBT_PROJECT_DIR / "models" / "marts").rglob("*.yml"):
-        for model in yaml.safe_load(path.read_text()).get("models", []):
-            for column in model.get("columns", []):
-                kinds = {constraint["type"] for constraint in column.get("constraints", [])}
-                if "not_null" in kinds:
-                    declared.add((model["name"], column["name"]))
-    return declared
+    return {
+        (model["name"], column["name"])
+        for model in mart_docs()
+        for column in model.get("columns", [])
+        if any(constraint["type"] == "not_null" for constraint in column.get("constraints", []))
+    }
 
 
 def test_published_marts_refuse_nulls_exactly_where_the_docs_require_values(

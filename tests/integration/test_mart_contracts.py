@@ -18,10 +18,9 @@ from typing import Any
 
 import psycopg
 import pytest
-import yaml
 
 from cvw import runner
-from tests.integration.frames import DBT_PROJECT_DIR, frame
+from tests.integration.frames import DBT_PROJECT_DIR, frame, mart_docs
 
 pytestmark = pytest.mark.integration
 
@@ -35,10 +34,9 @@ UNCHANGED = "dim_branch"
 
 def _contract_columns(model: str) -> list[dict[str, Any]]:
     """The model's documented columns, read from the project's yml files."""
-    for path in (DBT_PROJECT_DIR / "models" / "marts").rglob("*.yml"):
-        for node in yaml.safe_load(path.read_text()).get("models", []):
-            if node["name"] == model:
-                return node["columns"]
+    for node in mart_docs():
+        if node["name"] == model:
+            return node["columns"]
     raise AssertionError(f"{model} is not documented")
 
 

@@ -12,10 +12,14 @@ on its own port, so the demo and the tests are never touched. The run:
    would have long before a night's extract (timed apart, ``settle_sources_s``);
 2. full build: a new warehouse, the DAG for the morning after the as-of day
    (everything the sources hold);
-3. increment: one more business day is added to the sources (its
+3. two increments: one more business day is added to the sources (its
    transactions and CRM interactions, see ``cvw.generate.next_day``) and the
    DAG runs for the next logical date, landing only that day and publishing
-   again;
+   again; then once more. The first night after a warehouse's first publish
+   starts its build area from copies of the incremental marts (there are no
+   marts a publish replaced yet, see ``sql/prepare_marts_build.sql``), a cost
+   paid once (``first_increment_s``); every later night renames the replaced
+   marts instead, so the second one is the nightly increment (``increment_s``);
 4. a bare ``dbt build --full-refresh`` of the same project on the same data
    (the work of the full build, incremental models included), to measure
    what Airflow adds around dbt;
@@ -208,7 +212,9 @@ def markdown(result: dict) -> str:
         f"| vacuum the generated core banking | {result['settle_sources_s']:.0f} s |",
         f"| full build (extract, raw gate, dbt, marts gate, publish) | {result['full_s']:.0f} s |",
         f"| full build by stage (s) | {stages} |",
-        f"| next logical date (increment) | {result['increment_s']:.0f} s"
+        f"| first night after the first publish (copies the incremental marts once) |"
+        f" {result['first_increment_s']:.0f} s |",
+        f"| next logical date (nightly increment) | {result['increment_s']:.0f} s"
         f" ({result['increment_s'] / result['full_s']:.0%} of full) |",
         f"| dbt inside the DAG / bare `dbt build` | {result['airflow_dbt_s']:.0f} s /"
         f" {result['bare_dbt_s']:.0f} s ({result['airflow_dbt_s'] / result['bare_dbt_s']:.2f}x) |",
@@ -248,7 +254,11 @@ def main() -> int:
     memory.start()
     as_of = date.fromisoformat(settings.as_of)
     full_moment = datetime(as_of.year, as_of.month, as_of.day, 6, tzinfo=UTC) + timedelta(days=1)
-    increment_moment = full_moment + timedelta(days=1)
+    nights = {
+        "full": full_moment,
+        "first_increment": full_moment + timedelta(days=1),
+        "increment": full_moment + timedelta(days=2),
+    }
     params = GeneratorParams(
         seed=settings.seed, customers=settings.customers, months=settings.months, as_of=as_of
     )
@@ -285,13 +295,16 @@ def main() -> int:
         runner.airflow_db_migrate(settings)
         airflow_db = settings.airflow_home / "airflow.db"
         stages = {}
-        for name, moment in (("full", full_moment), ("increment", increment_moment)):
-            if name == "increment":
+        previous = None
+        for name, moment in nights.items():
+            if previous is not None:
+                # Each night repeats the last generated day, a full day of activity.
                 added = append_next_day(
-                    settings.core_banking_url, settings.crm_db_path, full_moment
+                    settings.core_banking_url, settings.crm_db_path, previous, repeated_day=as_of
                 )
                 generated_stamp.write_text(json.dumps({**stamp, "next_day": True}))
-                print(f"    added a day after {full_moment.isoformat()} to the sources: {added}")
+                print(f"    added a day after {previous.isoformat()} to the sources: {added}")
+            previous = moment
             with watch.time(name, f"DAG run ({name}), logical date {moment.isoformat()}"):
                 result = runner.run_dag(settings, moment, progress=lambda _line: None)
             if not result.succeeded:
@@ -322,6 +335,7 @@ def main() -> int:
         "generate_s": stamp["generate_s"],
         "settle_sources_s": watch.seconds["settle_sources"],
         "full_s": watch.seconds["full"],
+        "first_increment_s": watch.seconds["first_increment"],
         "increment_s": watch.seconds["increment"],
         "stages": full,
         "increment_stages": stages["increment"],

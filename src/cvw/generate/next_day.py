@@ -18,7 +18,7 @@ same sources and moment always give the same rows.
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -87,10 +87,19 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-def append_next_day(core_banking_url: str, crm_db_path: Path, since: datetime) -> dict[str, int]:
-    """Add a day of activity in the 24 hours after ``since``; the rows added per table."""
+def append_next_day(
+    core_banking_url: str, crm_db_path: Path, since: datetime, repeated_day: date | None = None
+) -> dict[str, int]:
+    """Add a day of activity in the 24 hours after ``since``; the rows added per table.
+
+    ``repeated_day`` is the calendar day whose activity is repeated, by default
+    the day before ``since``. A second added night names the sources' last
+    generated day again: the day before it holds only the part of the first
+    added night that fell on that date.
+    """
     since = since.astimezone(UTC)
-    last_day = datetime.combine(since.date() - timedelta(days=1), datetime.min.time(), UTC)
+    day = repeated_day or since.date() - timedelta(days=1)
+    last_day = datetime.combine(day, datetime.min.time(), UTC)
     shift = since - last_day
     with psycopg.connect(core_banking_url) as conn:
         already = conn.execute(

@@ -60,7 +60,7 @@ demo: install ## Run the whole pipeline once and print what it published
 	@$(BIN)/python scripts/run_demo.py
 
 SIZE ?= S
-bench: install ## Benchmark a full build, the next night's increment and bare dbt: make bench SIZE=S|M
+bench: install ## Benchmark a full build, two nightly increments and bare dbt: make bench SIZE=S|M
 	@$(BIN)/python scripts/bench.py --size $(SIZE)
 
 test: install bi-install chromium ## Run the test suite (unit, DAG integrity, integration on embedded PostgreSQL)

@@ -283,6 +283,7 @@ def main() -> int:
 
     with watch.time("settle_sources", "Vacuuming the core-banking source tables"):
         settle_sources(settings.core_banking_url)
+    generated_rows = source_rows(settings.core_banking_url)
 
     crm = [sys.executable, str(PROJECT_ROOT / "scripts" / "crm_api.py")]
     with psycopg.connect(embedded_pg.server_url(settings), autocommit=True) as conn:
@@ -331,7 +332,7 @@ def main() -> int:
         "size": args.size,
         "customers": settings.customers,
         "months": settings.months,
-        "source_rows": source_rows(settings.core_banking_url),
+        "source_rows": generated_rows,
         "generate_s": stamp["generate_s"],
         "settle_sources_s": watch.seconds["settle_sources"],
         "full_s": watch.seconds["full"],

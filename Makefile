@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-unit lint stop clean distclean lock db-start generate ui bench \
+.PHONY: help install demo test test-unit lint typecheck stop clean distclean lock db-start generate ui bench \
 	bi bi-install lock-bi chromium docs
 
 help: ## List the targets
@@ -69,10 +69,15 @@ test: install bi-install chromium ## Run the test suite (unit, DAG integrity, in
 test-unit: install ## Run the fast tests only
 	@$(BIN)/pytest -m "not integration"
 
+# sqlfluff's dbt templater lints macros where models, tests and snapshots render them.
 lint: db-start ## ruff and sqlfluff (sqlfluff compiles the dbt project against the warehouse)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	@eval "$$($(BIN)/python -m cvw.config)" && cd dbt_project && ../$(BIN)/sqlfluff lint models
+	@eval "$$($(BIN)/python -m cvw.config)" && cd dbt_project && \
+		../$(BIN)/sqlfluff lint models data-tests snapshots
+
+typecheck: install ## mypy, strict, on src/cvw (settings in pyproject.toml)
+	$(BIN)/mypy
 
 DOCS_PORT ?= 8081
 docs: db-start ## Build the dbt docs of the published marts, serve them on http://127.0.0.1:8081 (DOCS_PORT=N)

@@ -19,11 +19,14 @@ import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow.sdk import BaseNotifier
 
 from cvw.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 # Why Airflow failed a run without a task failing (the DAG callback's `reason`).
 _RUN_FAILURE_REASONS = {
@@ -103,7 +106,7 @@ def _alert(context: Mapping[str, Any], error: str, reason: str) -> FailureAlert:
     ti = context.get("ti")
     dag = context.get("dag")
     return FailureAlert(
-        dag_id=getattr(dag, "dag_id", None) or getattr(ti, "dag_id", "unknown DAG"),
+        dag_id=str(getattr(dag, "dag_id", None) or getattr(ti, "dag_id", "unknown DAG")),
         logical_date=_logical_date(context),
         run_id=str(context.get("run_id") or getattr(ti, "run_id", "")),
         task_id=getattr(ti, "task_id", None) or "no task",
@@ -125,7 +128,7 @@ def send_email(alert: FailureAlert, settings: Settings, context: Mapping[str, An
         subject=alert.subject,
         html_content=alert.html,
         smtp_conn_id=settings.alert_smtp_conn_id,
-    ).notify(context)
+    ).notify(cast("Context", context))
 
 
 def post_webhook(alert: FailureAlert, settings: Settings) -> None:

@@ -15,6 +15,8 @@ import sys
 import psycopg
 from psycopg import sql
 
+from cvw.db_rows import one_row
+
 ROW_HASH_SUM = (
     "select count(*), coalesce(sum(('x' || substr(md5({row}::text), 1, 16))::bit(64)::bigint"
     "::numeric), 0) from {table} as t"
@@ -41,7 +43,7 @@ def table_checksums(
         ]
         checksums = {}
         for table in tables:
-            row = sql.SQL("t")
+            row: sql.Composable = sql.SQL("t")
             if table in ignore:
                 columns = [
                     sql.Identifier("t", name)
@@ -54,7 +56,7 @@ def table_checksums(
                 ]
                 row = sql.SQL("row({})").format(sql.SQL(", ").join(columns))
             query = sql.SQL(ROW_HASH_SUM).format(row=row, table=sql.Identifier(schema, table))
-            rows, hash_sum = conn.execute(query).fetchone()
+            rows, hash_sum = one_row(conn.execute(query))
             checksums[table] = f"{rows}:{hash_sum}"
     return checksums
 
@@ -62,5 +64,6 @@ def table_checksums(
 if __name__ == "__main__":
     if len(sys.argv) not in (2, 3):
         sys.exit("usage: python -m cvw.checksums WAREHOUSE_URL [SCHEMA]")
-    for name, checksum in table_checksums(*sys.argv[1:]).items():
+    schema = sys.argv[2] if len(sys.argv) == 3 else "marts"
+    for name, checksum in table_checksums(sys.argv[1], schema).items():
         print(f"{name}\t{checksum}")

@@ -32,6 +32,7 @@ from cvw.catalog import (
     create_table_sql,
     tables_of,
 )
+from cvw.db_rows import one_value
 from cvw.watermarks import Window, batch_history, plan_window
 
 META_DDL = """
@@ -84,7 +85,7 @@ def ensure_schema(conn: psycopg.Connection, schema: str) -> None:
     """Create a schema only where it is missing: the loader owns its schemas but may
     not create new ones (cvw.access), and PostgreSQL checks that right even for
     ``create schema if not exists``."""
-    if conn.execute("select to_regnamespace(%s)", (schema,)).fetchone()[0] is None:
+    if one_value(conn.execute("select to_regnamespace(%s)", (schema,))) is None:
         conn.execute(f"create schema {schema}")
 
 
@@ -186,12 +187,15 @@ def earliest_overlapping_date(
     ``_logical_date``): a few nightly batches, or the whole first load during
     the first lookback days after it.
     """
-    return conn.execute(
-        "select min(logical_date) from raw_meta.load_batches where source_system = %s"
-        " and table_name = %s and logical_date <> %s"
-        " and (%s::timestamptz is null or window_end > %s)",
-        (source.system, source.name, logical_date, window.start, window.start),
-    ).fetchone()[0]
+    earliest: date | None = one_value(
+        conn.execute(
+            "select min(logical_date) from raw_meta.load_batches where source_system = %s"
+            " and table_name = %s and logical_date <> %s"
+            " and (%s::timestamptz is null or window_end > %s)",
+            (source.system, source.name, logical_date, window.start, window.start),
+        )
+    )
+    return earliest
 
 
 def insert_not_yet_landed_sql(source: SourceTable, incoming: str) -> str:

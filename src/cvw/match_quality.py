@@ -46,7 +46,7 @@ def links(warehouse_url: str, source_system: str) -> pd.DataFrame:
             " from marts.customer_source_links where source_system = %s",
             (source_system,),
         )
-        return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
+        return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description or ()])
 
 
 def score(warehouse_url: str, truth_dir: Path) -> dict[str, dict[str, float]]:

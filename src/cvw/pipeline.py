@@ -6,10 +6,15 @@ call these functions. Connections come from Airflow (``AIRFLOW_CONN_<ID>``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
+
+if TYPE_CHECKING:
+    from expectations.report import ValidationReport
 
 # One connection per component role (cvw.access).
 LOADER_CONN_ID = "warehouse_loader"
@@ -65,7 +70,9 @@ def erp_export_dir() -> Path:
     return load_settings().erp_export_dir
 
 
-def record_quality_check(warehouse_url: str, logical_date: date, stage: str, report) -> None:
+def record_quality_check(
+    warehouse_url: str, logical_date: date, stage: str, report: ValidationReport
+) -> None:
     """Keep every gate's outcome, passed or failed, for operators and the run summary."""
     import psycopg
 
@@ -97,6 +104,7 @@ def check_source_freshness(dbt_project_dir: Path, parsed_target: Path) -> None:
     import shutil
     import tempfile
 
+    from dbt.artifacts.schemas.freshness import FreshnessNodeResult, FreshnessResult
     from dbt.cli.main import dbtRunner
 
     with tempfile.TemporaryDirectory(prefix="dbt_freshness_") as target:
@@ -112,9 +120,12 @@ def check_source_freshness(dbt_project_dir: Path, parsed_target: Path) -> None:
             ]
         )  # fmt: skip
     if not result.success:
+        outcomes: Sequence[FreshnessNodeResult] = (
+            result.result.results if isinstance(result.result, FreshnessResult) else ()
+        )
         stale = [
-            f"{outcome.node.source_name}.{outcome.node.name}: {outcome.status}"
-            for outcome in (result.result or [])
+            f"{outcome.node.unique_id.removeprefix('source.')}: {outcome.status}"
+            for outcome in outcomes
             if str(outcome.status) not in {"pass", "warn"}
         ]
         raise RuntimeError(f"source freshness failed: {', '.join(stale) or result.exception}")

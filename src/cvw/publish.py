@@ -23,6 +23,8 @@ from datetime import date
 
 import psycopg
 
+from cvw.db_rows import one_value
+
 BUILD_SCHEMA = "marts_build"
 
 
@@ -34,7 +36,5 @@ class Publication:
 
 def publish_marts(publisher_url: str, logical_date: date) -> Publication:
     with psycopg.connect(publisher_url) as conn:
-        (counts,) = conn.execute(
-            "select warehouse_meta.publish_marts(%s)", (logical_date,)
-        ).fetchone()
+        counts = one_value(conn.execute("select warehouse_meta.publish_marts(%s)", (logical_date,)))
     return Publication(logical_date=logical_date, table_row_counts=counts)

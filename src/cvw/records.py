@@ -194,7 +194,7 @@ def row_converter(
     dated = set(BUSINESS_DATES.get(source.raw_table, ())) if not_after is not None else set()
 
     def convert(record: Mapping[str, Any]) -> tuple[Any, ...]:
-        values = []
+        values: list[Any] = []
         for column, to_type in plan:
             raw = record.get(column.name)
             if raw is None or (isinstance(raw, str) and raw == ""):

@@ -209,7 +209,7 @@ class _TaskProgress(threading.Thread):
     """Print each task as it finishes, read from Airflow's metadata database."""
 
     def __init__(
-        self, settings: Settings, process: subprocess.Popen, progress: Callable[[str], None]
+        self, settings: Settings, process: subprocess.Popen[str], progress: Callable[[str], None]
     ) -> None:
         super().__init__(daemon=True)
         self.settings, self.process, self.progress = settings, process, progress

@@ -193,7 +193,8 @@ def _within_deadline(
         raise _DeadlineExceeded(f"no response within the {deadline_s:g} s request deadline")
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["value"]
+    response: tuple[httpx.Response, bytes] = outcome["value"]
+    return response
 
 
 def _get_page(

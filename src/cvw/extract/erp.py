@@ -49,7 +49,7 @@ def extract_table(
     window = window_for(warehouse, source, logical_date, window_end)
     with replace_batch(warehouse, source, logical_date, window) as batch:
 
-        def land(locator: str, row: tuple[Any, ...] | RecordError, record: dict) -> None:
+        def land(locator: str, row: tuple[Any, ...] | RecordError, record: dict[str, str]) -> None:
             if isinstance(row, RecordError):
                 batch.quarantine(locator, str(row), json.dumps(record))
             else:

@@ -129,7 +129,9 @@ def _money(value: str | None) -> Decimal:
 RecordSink = Callable[[str, tuple[Any, ...] | RecordError, dict[str, str]], None]
 
 
-def read_export_file(folder: Path, source: SourceTable, expected: dict, sink: RecordSink) -> int:
+def read_export_file(
+    folder: Path, source: SourceTable, expected: dict[str, Any], sink: RecordSink
+) -> int:
     """Stream one CSV file to ``sink`` and check it against its manifest entry; its row count.
 
     ``sink`` gets each record's locator (``folder/file:line``), the typed row or
@@ -167,7 +169,7 @@ def read_export_file(folder: Path, source: SourceTable, expected: dict, sink: Re
     return rows
 
 
-def manifest_entry(folder: Path, manifest: dict[str, Any], source: SourceTable) -> dict:
+def manifest_entry(folder: Path, manifest: dict[str, Any], source: SourceTable) -> dict[str, Any]:
     entry = manifest["files"].get(file_name(source))
     if not isinstance(entry, dict):
         raise ExportError(f"{folder.name}: manifest lists no {file_name(source)}")

@@ -14,10 +14,12 @@ import os
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
+from cvw.db_rows import one_value
 from cvw.finance_pack.sheets import RULES_AND_RATES, SHEETS
 from cvw.finance_pack.workbook import SheetData, write_workbook
 
@@ -26,9 +28,9 @@ __all__ = ["reporting_month", "write_finance_pack"]
 
 def reporting_month(conn: psycopg.Connection) -> date:
     """The latest month the published contribution marts report on."""
-    (month,) = conn.execute(
-        "select max(month) from marts.contribution_by_branch_monthly"
-    ).fetchone()
+    month: date | None = one_value(
+        conn.execute("select max(month) from marts.contribution_by_branch_monthly")
+    )
     if month is None:
         raise RuntimeError("the published marts hold no contribution month; nothing to report")
     return month
@@ -41,7 +43,7 @@ def _subtitle(month: date, year_start: date, logical_date: date) -> str:
     )
 
 
-def _rules_statement(rows: list[dict]) -> str:
+def _rules_statement(rows: list[dict[str, Any]]) -> str:
     """The two rates finance asks for first, stated above the full list."""
     curve_months = sorted({row["source_month"] for row in rows if row["rate_group"] == "ftp_rate"})
     hurdle = [row["rate_value"] for row in rows if row["rate_key"] == "contribution_hurdle_rate"]

@@ -35,7 +35,7 @@ class Part:
 
     @property
     def width(self) -> int:
-        return self.chars.shape[-1]
+        return int(self.chars.shape[-1])
 
 
 Column = tuple[Part, ...]

@@ -17,6 +17,7 @@ ledger totals are added up at the end.
 
 from __future__ import annotations
 
+import functools
 import math
 import multiprocessing
 import os
@@ -173,7 +174,7 @@ class CoreBankingLoad:
         total = len(self.population)
         done = 0
         for number in range(len(self.blocks)):
-            customers = self._wait(lambda number=number: self._pending.pop(number, None))
+            customers = self._wait(functools.partial(self._pending.pop, number, None))
             before, done = done, done + len(customers)
             if done // PROGRESS_CUSTOMERS > before // PROGRESS_CUSTOMERS and done < total:
                 self.progress(f"core_banking: {done:,} of {total:,} customers")

@@ -150,9 +150,9 @@ def _write_contact(
     writer: _TableWriter, contact: Contact, window: Window, rng: np.random.Generator
 ) -> None:
     writer.add("contacts", contact.row)
-    for row in interactions(contact, window, rng):
-        writer.add("interactions", row)
-    for row in surveys(contact, window, rng):
-        writer.add("surveys", row)
-    for row in opportunities(contact, window, rng):
-        writer.add("opportunities", row)
+    for interaction in interactions(contact, window, rng):
+        writer.add("interactions", interaction)
+    for survey in surveys(contact, window, rng):
+        writer.add("surveys", survey)
+    for opportunity in opportunities(contact, window, rng):
+        writer.add("opportunities", opportunity)

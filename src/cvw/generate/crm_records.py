@@ -7,6 +7,7 @@ for a few customers there is a second, slightly differently named record.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -139,11 +140,11 @@ def customer_contacts(
         exact = not copy and rng.random() < EXACT_NAME_SHARE
         name = customer.full_name if exact else variant(customer.full_name, rng)
         draw = rng.random()
-        national_id = customer.national_id
+        national_id: str | None = customer.national_id
         if draw < (0.4 if copy else 0.1):
             national_id = None
         elif draw < (0.45 if copy else 0.15):
-            national_id = mistype_digits(national_id, rng)
+            national_id = mistype_digits(customer.national_id, rng)
         email = customer.email if rng.random() < 0.75 else None
         row = (
             contact_id,
@@ -214,7 +215,7 @@ def _near_churn(party: Party, moment: int) -> bool:
 
 def interactions(
     contact: Contact, window: Window, rng: np.random.Generator
-) -> list[tuple[str | None, ...]]:
+) -> Sequence[tuple[str | None, ...]]:
     """Rows without their id: (contact_id, rm_id, type, occurred_at, due, done, updated_at)."""
     party = contact.party
     until = _active_until(contact, window)
@@ -265,7 +266,7 @@ def interactions(
 
 def surveys(
     contact: Contact, window: Window, rng: np.random.Generator
-) -> list[tuple[str | int, ...]]:
+) -> Sequence[tuple[str | int, ...]]:
     """Rows without their id: (contact_id, score, responded_at, updated_at)."""
     party = contact.party
     until = _active_until(contact, window)
@@ -290,7 +291,7 @@ def surveys(
 
 def opportunities(
     contact: Contact, window: Window, rng: np.random.Generator
-) -> list[tuple[str | None, ...]]:
+) -> Sequence[tuple[str | None, ...]]:
     """Rows without their id, in catalog order from contact_id on."""
     party = contact.party
     until = _active_until(contact, window)

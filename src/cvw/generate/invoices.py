@@ -6,7 +6,7 @@ digits, stable per customer) with a name and, usually, its registration number.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from cvw.generate.export_files import ExportFile
@@ -68,7 +68,7 @@ def write_invoices(
 
 def _customer_invoices(
     customer: Customer, billing_id: str, population: Population
-) -> list[tuple[int, tuple[str | None, ...]]]:
+) -> Sequence[tuple[int, tuple[str | None, ...]]]:
     window: Window = population.window
     rng = stream(population.params.seed, Stream.INVOICES, customer.index)
     draws = rng.random(window.months)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import psycopg
 
+from cvw.db_rows import one_value
+
 NEXT_DAY_TRANSACTIONS = """
 insert into transactions
     (transaction_id, account_id, customer_id, posted_at, channel, transaction_type, amount)
@@ -102,9 +104,9 @@ def append_next_day(
     last_day = datetime.combine(day, datetime.min.time(), UTC)
     shift = since - last_day
     with psycopg.connect(core_banking_url) as conn:
-        already = conn.execute(
-            "select count(*) from transactions where posted_at >= %s", (since,)
-        ).fetchone()[0]
+        already = one_value(
+            conn.execute("select count(*) from transactions where posted_at >= %s", (since,))
+        )
         if already:
             raise RuntimeError(f"core banking already holds transactions after {since}")
         moments = {"shift": shift, "last_day": last_day}

@@ -18,8 +18,10 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from enum import IntEnum
 from itertools import accumulate
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from numpy.random.bit_generator import ISeedSequence
 
 # SeedSequence's pool size and hash constants.
@@ -55,7 +57,9 @@ def stream(seed: int, purpose: Stream, index: int = 0) -> np.random.Generator:
 def streams(seed: int, purpose: Stream, indexes: range) -> list[np.random.Generator]:
     """``[stream(seed, purpose, index) for index in indexes]``, seeded in one pass."""
     words = _seed_words(seed, purpose, np.arange(indexes.start, indexes.stop, indexes.step))
-    return [np.random.Generator(np.random.PCG64(_Seeded(row))) for row in words]
+    # PCG64 takes any ISeedSequence; numpy's stubs name only its own seed types.
+    seeded = [np.random.PCG64(_Seeded(row)) for row in words]  # type: ignore[arg-type]
+    return [np.random.Generator(bit_generator) for bit_generator in seeded]
 
 
 def streams_from(seed: int, purpose: Stream, count: int) -> Iterator[np.random.Generator]:
@@ -67,10 +71,12 @@ def streams_from(seed: int, purpose: Stream, count: int) -> Iterator[np.random.G
 class _Seeded(ISeedSequence):
     """Hands PCG64 the words SeedSequence would generate for it."""
 
-    def __init__(self, words: np.ndarray) -> None:
+    def __init__(self, words: npt.NDArray[np.uint64]) -> None:
         self._words = words
 
-    def generate_state(self, n_words: int, dtype: type = np.uint32) -> np.ndarray:
+    def generate_state(
+        self, n_words: int, dtype: npt.DTypeLike = np.uint32
+    ) -> npt.NDArray[np.uint64]:
         if n_words != _PCG64_WORDS or np.dtype(dtype) != np.uint64:
             raise ValueError("only PCG64's four 64-bit words are at hand")
         return self._words
@@ -86,23 +92,25 @@ def _uint32_words(value: int) -> list[int]:
     return words
 
 
-def _seed_words(seed: int, purpose: Stream, indexes: np.ndarray) -> np.ndarray:
+def _seed_words(
+    seed: int, purpose: Stream, indexes: npt.NDArray[np.int64]
+) -> npt.NDArray[np.uint64]:
     """Per index, ``SeedSequence(seed, spawn_key=(purpose, index)).generate_state(4,
     np.uint64)``; indexes below 2**32."""
     run = _uint32_words(seed)
     run += [0] * (_POOL_SIZE - len(run))  # a spawned sequence pads the seed to the pool
-    entropy: list[np.ndarray] = [np.uint32(word) for word in (*run, *_uint32_words(purpose))]
+    entropy: list[Any] = [np.uint32(word) for word in (*run, *_uint32_words(purpose))]
     entropy.append(indexes.astype(np.uint32))
     hash_const = _INIT_A
 
-    def hashmix(value: np.ndarray) -> np.ndarray:
+    def hashmix(value: Any) -> Any:
         nonlocal hash_const
         value = value ^ np.uint32(hash_const)
         hash_const = hash_const * _MULT_A & _MASK
         value = value * np.uint32(hash_const)
         return value ^ (value >> _XSHIFT)
 
-    def mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def mix(x: Any, y: Any) -> Any:
         result = np.uint32(_MIX_MULT_L) * x - np.uint32(_MIX_MULT_R) * y
         return result ^ (result >> _XSHIFT)
 

@@ -70,11 +70,13 @@ test-unit: install ## Run the fast tests only
 	@$(BIN)/pytest -m "not integration"
 
 # sqlfluff's dbt templater lints macros where models, tests and snapshots render them.
+# Its dbt compiles into the state directory, private like every file there: a
+# `target/` in the project would seed the Airflow tasks' dbt cache.
 lint: db-start ## ruff and sqlfluff (sqlfluff compiles the dbt project against the warehouse)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	@eval "$$($(BIN)/python -m cvw.config)" && cd dbt_project && \
-		../$(BIN)/sqlfluff lint models data-tests snapshots
+	@umask 077 && eval "$$($(BIN)/python -m cvw.config)" && cd dbt_project && \
+		DBT_TARGET_PATH="$$CVW_STATE_DIR/dbt/lint" ../$(BIN)/sqlfluff lint models data-tests snapshots
 
 typecheck: install ## mypy, strict, on src/cvw (settings in pyproject.toml)
 	$(BIN)/mypy

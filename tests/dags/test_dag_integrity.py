@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from cvw import runner
+from cvw.catalog import ALL_TABLES
 from cvw.config import PROJECT_ROOT, airflow_env
 
 
@@ -62,10 +63,15 @@ def test_finance_pack_is_written_from_the_published_marts(dag_bag):
     assert dag.get_task("write_finance_pack").upstream_task_ids == {"publish"}
 
 
-def test_producing_tasks_declare_assets(dag_bag):
+def test_each_producing_task_declares_the_schema_it_writes_as_its_asset(dag_bag):
     dag = dag_bag.dags["customer_value_nightly"]
-    for task_id in ("extract_core_banking", "extract_erp", "extract_crm", "publish"):
-        assert dag.get_task(task_id).outlets, f"{task_id} declares no asset"
+    expected = {
+        f"extract_{source.system}": {f"warehouse.{source.raw_table.split('.')[0]}"}
+        for source in ALL_TABLES
+    }
+    expected["publish"] = {"warehouse.marts"}
+    for task_id, assets in expected.items():
+        assert {outlet.name for outlet in dag.get_task(task_id).outlets} == assets, task_id
 
 
 def test_dag_folder_parses_well_within_the_import_timeout(dag_bag):

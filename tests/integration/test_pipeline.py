@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -152,12 +154,30 @@ def test_net_interest_income_matches_an_independent_computation(first_run, test_
     assert abs(expected["deposit_nii"].sum()) > 0 and abs(expected["loan_nii"].sum()) > 0
 
 
-def test_failed_expectation_blocks_publish_and_keeps_previous_marts(first_run, test_settings):
+CONTRIBUTION_TOTAL = "select sum(gross_contribution) from marts.fct_customer_contribution_monthly"
+
+
+@dataclass(frozen=True)
+class BlockedRun:
+    """A rerun of the shared date whose raw gate failed, and what was published before it."""
+
+    run: runner.DagRunResult
+    publications_before: int
+    contribution_before: Decimal
+
+
+@pytest.fixture(scope="module")
+def blocked_run(first_run, test_settings) -> BlockedRun:
+    """Rerun the shared logical date with one loan's probability of default at 1.5.
+
+    The extract replaces that date's landings with the bad row, the raw gate
+    fails, and the source is restored afterwards; the raw landings keep the bad
+    row until a clean rerun of the date replaces them.
+    """
+    assert first_run.succeeded, first_run.failed_tasks()
     warehouse = test_settings.warehouse_url
     publications = scalar(warehouse, "select count(*) from warehouse_meta.publications")
-    contribution = scalar(
-        warehouse, "select sum(gross_contribution) from marts.fct_customer_contribution_monthly"
-    )
+    contribution = scalar(warehouse, CONTRIBUTION_TOTAL)
     loan_key = "loan_id = %s and snapshot_date = %s"
     loan_id, snapshot_date, original_pd = _scalar_row(
         test_settings.core_banking_url,
@@ -179,16 +199,20 @@ def test_failed_expectation_blocks_publish_and_keeps_previous_marts(first_run, t
                 f"update loans set probability_of_default = %s where {loan_key}",
                 (original_pd, loan_id, snapshot_date),
             )
+    return BlockedRun(rerun, publications, contribution)
+
+
+def test_failed_expectation_blocks_publish_and_keeps_previous_marts(blocked_run, test_settings):
+    warehouse = test_settings.warehouse_url
+    rerun = blocked_run.run
     assert rerun.state == "failed"
     assert rerun.task_states["validate_raw_landings"] == "failed"
     assert rerun.task_states["publish"] != "success"
-    assert scalar(warehouse, "select count(*) from warehouse_meta.publications") == publications
     assert (
-        scalar(
-            warehouse, "select sum(gross_contribution) from marts.fct_customer_contribution_monthly"
-        )
-        == contribution
+        scalar(warehouse, "select count(*) from warehouse_meta.publications")
+        == blocked_run.publications_before
     )
+    assert scalar(warehouse, CONTRIBUTION_TOTAL) == blocked_run.contribution_before
     failures = scalar(
         warehouse,
         "select failures from warehouse_meta.quality_checks where not success"
@@ -209,14 +233,19 @@ def test_failed_expectation_blocks_publish_and_keeps_previous_marts(first_run, t
     assert f"  validate_raw_landings\n    error: {gate_error.message}\n" in summary
 
 
-def test_rerun_of_the_same_date_republishes_the_same_numbers(first_run, test_settings):
-    """After the blocked run above, a clean rerun replaces that date's landings, not appends."""
+def test_rerun_after_a_blocked_run_republishes_the_same_numbers(blocked_run, test_settings):
+    """A clean rerun of the blocked date replaces that date's landings, not appends."""
     warehouse = test_settings.warehouse_url
     fingerprint = (
         "select count(*), sum(gross_contribution), sum(deposit_nii), sum(loan_nii),"
         " sum(fee_income) from marts.fct_customer_contribution_monthly"
     )
     before = _scalar_row(warehouse, fingerprint)
+    assert before[1] == blocked_run.contribution_before
+    bad_landings = scalar(
+        warehouse, "select count(*) from raw_core_banking.loans where probability_of_default > 1"
+    )
+    assert bad_landings == 1
     publications = scalar(warehouse, "select count(*) from warehouse_meta.publications")
     subprocess.run([*CRM_CLI, "start"], check=True)
     try:
@@ -226,6 +255,13 @@ def test_rerun_of_the_same_date_republishes_the_same_numbers(first_run, test_set
     assert rerun.succeeded, rerun.failed_tasks()
     assert scalar(warehouse, "select count(*) from warehouse_meta.publications") == publications + 1
     assert _scalar_row(warehouse, fingerprint) == before
+    assert (
+        scalar(
+            warehouse,
+            "select count(*) from raw_core_banking.loans where probability_of_default > 1",
+        )
+        == 0
+    )
     source_rows = scalar(test_settings.core_banking_url, "select count(*) from transactions")
     assert scalar(warehouse, "select count(*) from raw_core_banking.transactions") == source_rows
 

@@ -25,9 +25,24 @@ def _environment(service: str) -> dict[str, str]:
     return COMPOSE["services"][service]["environment"]
 
 
-def test_compose_defines_postgres_and_the_airflow_services():
-    assert {"postgres", "airflow-init", "airflow-apiserver", "airflow-scheduler",
-            "airflow-dag-processor", "crm-api"} <= set(COMPOSE["services"])  # fmt: skip
+AIRFLOW_COMPONENTS = {
+    "airflow-apiserver": "api-server",
+    "airflow-scheduler": "scheduler",
+    "airflow-dag-processor": "dag-processor",
+}
+
+
+def test_each_airflow_component_starts_after_a_completed_setup_on_a_healthy_database():
+    services = COMPOSE["services"]
+    for service, command in AIRFLOW_COMPONENTS.items():
+        assert services[service]["command"] == ["airflow", command], service
+        assert services[service]["depends_on"] == {
+            "airflow-init": {"condition": "service_completed_successfully"}
+        }, service
+    init = services["airflow-init"]
+    assert init["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert " ".join(init["command"]).count("airflow db migrate") == 1
+    assert services["postgres"]["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
 
 
 def test_every_connection_the_dag_uses_is_configured():

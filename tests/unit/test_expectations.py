@@ -192,13 +192,13 @@ def build_marts(
     conn: psycopg.Connection,
     schema: str,
     *,
-    gross_error: float = 0.0,
+    gl_error: float = 0.0,
     customers_in_360: int = 10,
     premium_customers: int = 1,
     retained_customers: int = 9,
     clv_p90_months: float = 440.0,
 ) -> None:
-    """Ten customers; one contribution row (C002, October) can be put off by ``gross_error``."""
+    """Ten customers; one ledger line (operating expense) can be put off by ``gl_error``."""
     statements = [
         "create schema {s}",
         """create table {s}.dim_customer as
@@ -222,7 +222,7 @@ def build_marts(
         ('C001', date '2026-10-31', 12500.00, 0.00, 22.05, 0.00, 0.00,
          0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 22.05),
         ('C002', date '2026-10-31', 300.00, 80000.00, 0.54, 141.20, 38.00,
-         10.00, 0.00, 8.00, 12.00, 3.00, 5.00, 0.00, 179.74 + {gross_error})""",
+         10.00, 0.00, 8.00, 12.00, 3.00, 5.00, 0.00, 179.74)""",
         """create table {s}.customer_tier_monthly as
         select format('C%s', lpad(n::text, 3, '0')) as customer_id,
                date '2026-10-31' as month,
@@ -251,7 +251,7 @@ def build_marts(
         (date '2026-10-01', 'interest_income', 150.00, 141.20, 8.80, 0.00),
         (date '2026-10-01', 'interest_expense', 30.00, 25.00, 5.00, 0.00),
         (date '2026-10-01', 'fee_income', 50.00, 38.00, 12.00, 0.00),
-        (date '2026-10-01', 'operating_expense', 90.00, 70.00, 20.00, 0.00)""",
+        (date '2026-10-01', 'operating_expense', 90.00 + {gl_error}, 70.00, 20.00, 0.00)""",
         """create table {s}.customer_retention_monthly (
             month, horizon_months, segment, customers_start, customers_retained,
             customers_churned, logo_retention_rate, gross_contribution_retention
@@ -273,7 +273,7 @@ def build_marts(
         conn.execute(
             statement.format(
                 s=schema,
-                gross_error=gross_error,
+                gl_error=gl_error,
                 premium=premium_customers,
                 in_360=customers_in_360,
                 retained=retained_customers,
@@ -317,7 +317,7 @@ def scratch_url(pg_admin_url: str) -> Iterator[str]:
             )
             land(conn, UNLOGGED_DATE, {}, unlogged=("raw_crm.surveys",))
             build_marts(conn, "marts_ok")
-            build_marts(conn, "marts_gross_off", gross_error=0.05)
+            build_marts(conn, "marts_gl_off", gl_error=0.01)
             build_marts(conn, "marts_short_360", customers_in_360=9)
             build_marts(conn, "marts_premium_heavy", premium_customers=2)
             build_marts(conn, "marts_retention_above_one", retained_customers=11)
@@ -375,21 +375,20 @@ def test_marts_pass(scratch_url: str) -> None:
     report = validate_marts(scratch_url, "marts_ok")
 
     assert report.failed == []
-    # dim_customer 6 (row count, not-null, 2 value sets, one current row, valid range),
-    # contribution 19 (1 key + 13 not-null + 3 ranges + 2 sums), tier 5, customer_360 11
-    # (count, unique, 5 non-negative, 4 shares), facts 1 + 1 + 4 + 1, reconciliation 9
-    # (count, key, line set, 4 not-null, zero difference, all lines per month),
-    # retention 4 (key, 2 shares, counts add up), lifetime value 3 (key, retention share,
-    # band order).
-    assert report.evaluated == 64
+    # dim_customer 1 (not empty), contribution 12 (9 not-null, 3 non-negative), tier 2
+    # (percentile range, premium share), customer_360 10 (count, 5 non-negative, 4 shares),
+    # facts 1 + 1 + 4 + 1, reconciliation 3 (not empty, lines add up, all lines per month),
+    # retention 3 (2 shares, counts add up), lifetime value 2 (retention share, band
+    # order). Keys, code lists, required columns and the contribution arithmetic are dbt's.
+    assert report.evaluated == 40
 
 
-def test_gross_contribution_off_by_five_cents_fails(scratch_url: str) -> None:
-    report = validate_marts(scratch_url, "marts_gross_off")
+def test_a_ledger_line_a_cent_off_fails(scratch_url: str) -> None:
+    report = validate_marts(scratch_url, "marts_gl_off")
 
     assert report.failed == [
-        "marts_gross_off.fct_customer_contribution_monthly: unexpected_rows_expectation "
-        "gross_contribution = deposit_nii + loan_nii + fee_income within 0.01 -> 1"
+        "marts_gl_off.contribution_gl_reconciliation: unexpected_rows_expectation "
+        "gl_amount - allocated_amount - unallocated_amount = 0.00 -> 1"
     ]
 
 

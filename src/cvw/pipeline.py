@@ -106,6 +106,7 @@ def check_source_freshness(dbt_project_dir: Path, parsed_target: Path) -> None:
 
     from dbt.artifacts.schemas.freshness import FreshnessNodeResult, FreshnessResult
     from dbt.cli.main import dbtRunner
+    from dbt.contracts.graph.nodes import SourceDefinition
 
     with tempfile.TemporaryDirectory(prefix="dbt_freshness_") as target:
         parsed = parsed_target / "partial_parse.msgpack"
@@ -124,8 +125,9 @@ def check_source_freshness(dbt_project_dir: Path, parsed_target: Path) -> None:
             result.result.results if isinstance(result.result, FreshnessResult) else ()
         )
         stale = [
-            f"{outcome.node.unique_id.removeprefix('source.')}: {outcome.status}"
+            f"{outcome.node.source_name}.{outcome.node.name}: {outcome.status}"
             for outcome in outcomes
-            if str(outcome.status) not in {"pass", "warn"}
+            if isinstance(outcome.node, SourceDefinition)
+            and str(outcome.status) not in {"pass", "warn"}
         ]
         raise RuntimeError(f"source freshness failed: {', '.join(stale) or result.exception}")

@@ -51,17 +51,17 @@ chromium: ## Check that Debian's chromium (for the dashboard test) is installed
 	@command -v chromium > /dev/null || { echo "error: chromium is missing: apt-get install chromium"; exit 1; }
 
 db-start: install ## Start the embedded PostgreSQL (no-op when WAREHOUSE_URL is set)
-	@$(BIN)/python scripts/warehouse_db.py start
+	@$(BIN)/cvw db start
 
 generate: db-start ## Generate the simulated source systems only
-	@$(BIN)/python scripts/generate_sources.py
+	@$(BIN)/cvw sources generate
 
 demo: install ## Run the whole pipeline once and print what it published
-	@$(BIN)/python scripts/run_demo.py
+	@$(BIN)/cvw demo
 
 SIZE ?= S
 bench: install ## Benchmark a full build, two nightly increments and bare dbt: make bench SIZE=S|M
-	@$(BIN)/python scripts/bench.py --size $(SIZE)
+	@$(BIN)/cvw bench --size $(SIZE)
 
 test: install bi-install chromium ## Run the test suite (unit, DAG integrity, integration on embedded PostgreSQL)
 	@$(BIN)/pytest
@@ -78,19 +78,19 @@ lint: db-start ## ruff and sqlfluff (sqlfluff compiles the dbt project against t
 	@umask 077 && eval "$$($(BIN)/python -m cvw.config)" && cd dbt_project && \
 		DBT_TARGET_PATH="$$CVW_STATE_DIR/dbt/lint" ../$(BIN)/sqlfluff lint models data-tests snapshots
 
-typecheck: install ## mypy, strict, on src/cvw (settings in pyproject.toml)
+typecheck: install ## mypy, strict, on src/ (settings in pyproject.toml)
 	$(BIN)/mypy
 
 DOCS_PORT ?= 8081
 docs: db-start ## Build the dbt docs of the published marts, serve them on http://127.0.0.1:8081 (DOCS_PORT=N)
-	@$(BIN)/python scripts/dbt_docs.py --port $(DOCS_PORT)
+	@$(BIN)/cvw docs --port $(DOCS_PORT)
 
 UI_PID := .state/airflow_standalone.pid
 
 # The UI listens on the loopback interface only: Airflow's default, 0.0.0.0, would offer
 # it (and its generated admin password) to the whole network.
 ui: db-start ## Start the Airflow UI (airflow standalone) on http://127.0.0.1:8080 for the demo's DAG
-	@$(BIN)/python scripts/crm_api.py start
+	@$(BIN)/cvw sources start
 	@eval "$$($(BIN)/python -m cvw.config)" && export PATH="$(CURDIR)/$(BIN):$$PATH" && \
 		export AIRFLOW__API__HOST=127.0.0.1 && \
 		$(BIN)/python -c 'from cvw import config, runner; runner.dbt_parse(config.load_settings())' && \
@@ -100,14 +100,14 @@ ui: db-start ## Start the Airflow UI (airflow standalone) on http://127.0.0.1:80
 
 # Needs the demo's published marts (make demo); says so in one line when they are missing.
 bi: db-start bi-install ## Serve the Superset dashboards over the demo's marts on http://127.0.0.1:8088
-	@$(BIN)/python scripts/bi.py start
+	@$(BIN)/cvw bi start
 
 stop: ## Stop Superset, the Airflow UI, the CRM API and the embedded PostgreSQL
-	@-test -x $(BIN)/python && $(BIN)/python scripts/bi.py stop
+	@-test -x $(BIN)/cvw && $(BIN)/cvw bi stop
 	@-if test -f $(UI_PID); then kill -INT -$$(cat $(UI_PID)) 2>/dev/null; sleep 5; \
 		kill -TERM -$$(cat $(UI_PID)) 2>/dev/null; rm -f $(UI_PID); echo "Airflow UI stopped"; fi
-	@-test -x $(BIN)/python && $(BIN)/python scripts/crm_api.py stop
-	@-test -x $(BIN)/python && $(BIN)/python scripts/warehouse_db.py stop
+	@-test -x $(BIN)/cvw && $(BIN)/cvw sources stop
+	@-test -x $(BIN)/cvw && $(BIN)/cvw db stop
 
 clean: stop ## Remove all generated state (database, source files, Airflow home, dbt target)
 	rm -rf .state dbt_project/target dbt_project/logs logs

@@ -109,7 +109,7 @@ def customer_value_nightly():
         if missing:
             raise AirflowFailException(
                 f"role(s) {', '.join(missing)} do not exist on the warehouse server;"
-                " create them (python scripts/warehouse_db.py roles-sql) or fix"
+                " create them (cvw db roles-sql) or fix"
                 " MARTS_READER_ROLE / MARTS_PII_READER_ROLE"
             )
 

@@ -22,8 +22,8 @@ os.environ.setdefault("CVW_CRM_PORT", "58091")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from cvw import embedded_pg  # noqa: E402
 from cvw.config import Settings, load_settings, sibling_database_url  # noqa: E402
+from cvw_demo import embedded_pg  # noqa: E402
 
 
 @pytest.fixture(scope="session")

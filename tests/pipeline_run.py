@@ -1,6 +1,6 @@
 """The one small pipeline run the integration and dashboard tests share (``first_run``).
 
-The run generates a small data set, starts the CRM API, and runs the nightly DAG
+The run generates a small data set, serves the CRM API, and runs the nightly DAG
 once through ``airflow dags test`` on the test server. Modules that change
 source data must restore it, so later modules see the same published marts. The
 fixture itself lives in ``tests/conftest.py`` so that every folder shares one run.
@@ -8,8 +8,6 @@ fixture itself lives in ``tests/conftest.py`` so that every folder shares one ru
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
@@ -17,12 +15,12 @@ import psycopg
 
 from cvw import runner
 from cvw.access import bootstrap
-from cvw.config import PROJECT_ROOT, Settings
-from cvw.generate import GeneratorParams, generate
+from cvw.config import Settings
+from cvw_sources.crm_api_process import serving
+from cvw_sources.generate import GeneratorParams, generate
 
 PARAMS = GeneratorParams(seed=7, customers=150, months=3, as_of=date(2026, 10, 31))
 MOMENT = datetime(2026, 11, 1, 6, tzinfo=UTC)
-CRM_CLI = [sys.executable, str(PROJECT_ROOT / "scripts" / "crm_api.py")]
 
 
 def _recreate_database(admin_url: str, name: str) -> None:
@@ -41,10 +39,7 @@ def run_once(test_settings: Settings, pg_admin_url: str) -> Iterator[runner.DagR
         crm_db_path=test_settings.crm_db_path,
         truth_dir=test_settings.truth_dir,
     )
-    subprocess.run([*CRM_CLI, "start"], check=True)
-    try:
+    with serving(test_settings):
         runner.dbt_parse(test_settings)
         runner.airflow_db_migrate(test_settings)
         yield runner.run_dag(test_settings, MOMENT, progress=lambda _: None)
-    finally:
-        subprocess.run([*CRM_CLI, "stop"], check=False)

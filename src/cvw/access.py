@@ -23,7 +23,7 @@ Every component connects as its own role and holds only what its step needs:
 
 ``PUBLIC`` loses ``CONNECT`` and ``TEMPORARY`` on every database of the server
 and ``CREATE`` on ``public``. ``setup_script`` is the whole setup as SQL for a
-team's DBA (``python scripts/warehouse_db.py roles-sql``); on the embedded
+team's DBA (``cvw db roles-sql``); on the embedded
 server ``bootstrap`` runs it as the superuser, with generated passwords.
 """
 

@@ -1,9 +1,10 @@
 """The source tables the warehouse lands, in one declarative catalog.
 
 Each entry says what a source system sends: columns with PostgreSQL types, the
-business key, and the change column that drives incremental extraction. The
-same catalog creates the simulated core-banking tables, validates ERP and CRM
-records before load, and creates the ``raw_*`` landing tables, which add three
+business key, and the change column that drives incremental extraction. This is
+the warehouse's expectation of each source, not the source's own definition (the
+simulated systems keep theirs in ``cvw_sources.schema``). It validates ERP and CRM
+records before load and creates the ``raw_*`` landing tables, which add three
 lineage columns: ``_batch_id``, ``_logical_date`` and ``_loaded_at``.
 """
 

@@ -1,4 +1,5 @@
-"""What a run did, read back from the warehouse's own logs: the demo's closing report."""
+"""What a run did, read back from the warehouse's own logs: the closing report of
+``cvw run``, ``cvw demo`` and ``cvw summary``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import psycopg
 
+from cvw.config import Settings
+from cvw.db_rows import one_value
 from cvw.runner import TaskError
 
 
@@ -57,7 +60,7 @@ def render(
     warehouse_url: str,
     logical_date: date,
     manifest_path: Path,
-    dbt_tasks: int,
+    dbt_tasks: int | None,
     finance_pack: Path | None = None,
 ) -> str:
     lines = [f"Run for logical date {logical_date}"]
@@ -71,9 +74,10 @@ def render(
         ):
             lines.append(f"  {f'raw_{system}.{table}':<44} {loaded:>10,} / {quarantined:,}")
         counts = dbt_node_counts(manifest_path)
+        tasks = "" if dbt_tasks is None else f" built in {dbt_tasks} Airflow tasks"
         lines.append(
             f"dbt: {counts.get('model', 0)} models, {counts.get('seed', 0)} seeds,"
-            f" {counts.get('test', 0)} data tests built in {dbt_tasks} Airflow tasks"
+            f" {counts.get('test', 0)} data tests{tasks}"
         )
         for stage, success, evaluated, failed in conn.execute(
             "select distinct on (stage) stage, success, expectations_evaluated,"
@@ -100,6 +104,22 @@ def render(
         written = "" if finance_pack.is_file() else " (not written)"
         lines.append(f"Monthly finance pack: {finance_pack}{written}")
     return "\n".join(lines)
+
+
+def published_summary(settings: Settings) -> str:
+    """The closing report of the latest published night, for ``cvw summary``."""
+    manifest = settings.dbt_target_path / "manifest.json"
+    if not manifest.is_file():
+        raise RuntimeError(f"no dbt manifest at {manifest}; run the pipeline first (cvw run)")
+    with psycopg.connect(settings.warehouse_url) as conn:
+        latest = one_value(
+            conn.execute("select max(logical_date) from warehouse_meta.publications")
+        )
+    if latest is None:
+        return "Nothing has been published yet."
+    return render(
+        settings.warehouse_url, latest, manifest, None, settings.finance_pack_path(latest)
+    )
 
 
 def render_failed_run(

@@ -19,8 +19,8 @@ import psycopg
 import pytest
 import yaml
 
-from cvw import bi
 from cvw.config import Settings
+from cvw_demo import superset as bi
 from tests.bi import chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.bi]

@@ -3,6 +3,6 @@
 Its parameters stay importable from here for the modules that compare against them.
 """
 
-from tests.pipeline_run import CRM_CLI, MOMENT, PARAMS
+from tests.pipeline_run import MOMENT, PARAMS
 
-__all__ = ["CRM_CLI", "MOMENT", "PARAMS"]
+__all__ = ["MOMENT", "PARAMS"]

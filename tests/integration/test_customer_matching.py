@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from cvw.match_quality import links as _links
-from cvw.match_quality import precision_recall as _precision_recall
-from cvw.match_quality import truth as _truth
 from cvw.runner import DagRunResult
+from cvw_demo.match_quality import links as _links
+from cvw_demo.match_quality import precision_recall as _precision_recall
+from cvw_demo.match_quality import truth as _truth
 from tests.integration.frames import frame, scalar
 
 pytestmark = pytest.mark.integration

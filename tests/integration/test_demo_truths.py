@@ -1,6 +1,6 @@
 """The demo data's built-in truths show up in the published marts.
 
-Runs ``scripts/run_demo.py`` exactly as ``make demo`` does, at the default size, on
+Runs ``cvw demo`` exactly as ``make demo`` does, at the default size, on
 an embedded server of its own (own state directory and ports), then compares the
 published concentration and churn with what the generator encodes: wallets are
 lognormal and corporates far larger, so contribution is steep; the monthly churn
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from cvw.config import PROJECT_ROOT
-from cvw.generate.world import CHURN_HAZARDS
+from cvw_sources.generate.world import CHURN_HAZARDS
 from tests.integration.frames import frame
 
 pytestmark = pytest.mark.integration
@@ -40,7 +40,7 @@ def demo_url():
     env.update(DEMO_ENV)
     try:
         subprocess.run(
-            [sys.executable, str(PROJECT_ROOT / "scripts" / "run_demo.py")],
+            [sys.executable, "-m", "cvw", "demo"],
             env=env,
             check=True,
             timeout=1800,
@@ -49,7 +49,7 @@ def demo_url():
         yield f"postgresql://postgres@127.0.0.1:{DEMO_PORT}/warehouse?passfile={passfile}"
     finally:
         subprocess.run(
-            [sys.executable, str(PROJECT_ROOT / "scripts" / "warehouse_db.py"), "stop"],
+            [sys.executable, "-m", "cvw", "db", "stop"],
             env=env,
             check=False,
         )

@@ -25,7 +25,7 @@ LOGICAL_DATE = "2026-11-01T05:00:00+00:00"
 MISSING_ROLE = "cvw_alert_test_missing_reader"
 ERROR_LINE = (
     f"AirflowFailException: role(s) {MISSING_ROLE} do not exist on the warehouse server;"
-    " create them (python scripts/warehouse_db.py roles-sql) or fix"
+    " create them (cvw db roles-sql) or fix"
     " MARTS_READER_ROLE / MARTS_PII_READER_ROLE"
 )
 

@@ -3,7 +3,7 @@
 Two more warehouse databases are built beside the shared run's:
 - ``warehouse_nightly`` the way production gets there: the full build the
   morning after the as-of day; then the sources gain the 24 hours of activity
-  that follow that run (``cvw.generate.next_day``) and one transaction
+  that follow that run (``cvw_sources.generate.next_day``) and one transaction
   back-dated into October, the last closed month, and the second night lands
   only those and publishes again; then a third night lands one more day of
   the open month only;
@@ -34,10 +34,11 @@ from cvw import runner
 from cvw.access import bootstrap
 from cvw.checksums import table_checksums
 from cvw.config import Settings, sibling_database_url
-from cvw.generate.next_day import append_next_day
+from cvw_sources.crm_api_process import serving
+from cvw_sources.generate.next_day import append_next_day
 from tests.integration.frames import scalar
 
-from .conftest import CRM_CLI, MOMENT
+from .conftest import MOMENT
 
 pytestmark = pytest.mark.integration
 
@@ -151,37 +152,38 @@ def _rebuild_marts_whole(settings: Settings, schema: str) -> None:
 def nights(first_run, test_settings, pg_admin_url) -> Iterator[Nights]:
     nightly = _fresh_warehouse(test_settings, pg_admin_url, "warehouse_nightly")
     once = _fresh_warehouse(test_settings, pg_admin_url, "warehouse_once")
-    subprocess.run([*CRM_CLI, "start"], check=True)
     late_id = None
     try:
-        _run(nightly, MOMENT)
-        append_next_day(test_settings.core_banking_url, test_settings.crm_db_path, MOMENT)
-        late_id = _post_late_transaction(test_settings.core_banking_url)
-        _run(nightly, NEXT_MOMENT)
-        _run(once, NEXT_MOMENT)
-        second_night_marts = table_checksums(nightly.warehouse_url, "marts", LINEAGE_COLUMNS)
-        append_next_day(test_settings.core_banking_url, test_settings.crm_db_path, NEXT_MOMENT)
-        _run(nightly, THIRD_MOMENT)
-        third_night_marts = table_checksums(nightly.warehouse_url, "marts", LINEAGE_COLUMNS)
-        last_builds = {
-            table: _last_build(nightly.warehouse_url, table) for table in INCREMENTAL_TABLES
-        }
-        deleted = {
-            table: _rows_deleted_and_october_rows(nightly.warehouse_url, table)
-            for table in MONTH_TABLES
-        }
-        _rebuild_marts_whole(nightly, "marts_rebuilt")
-        yield Nights(
-            nightly=nightly,
-            once=once,
-            second_night_marts=second_night_marts,
-            third_night_marts=third_night_marts,
-            rebuilt_marts=table_checksums(nightly.warehouse_url, "marts_rebuilt", LINEAGE_COLUMNS),
-            last_builds=last_builds,
-            deleted_and_october_rows=deleted,
-        )
+        with serving(test_settings):
+            _run(nightly, MOMENT)
+            append_next_day(test_settings.core_banking_url, test_settings.crm_db_path, MOMENT)
+            late_id = _post_late_transaction(test_settings.core_banking_url)
+            _run(nightly, NEXT_MOMENT)
+            _run(once, NEXT_MOMENT)
+            second_night_marts = table_checksums(nightly.warehouse_url, "marts", LINEAGE_COLUMNS)
+            append_next_day(test_settings.core_banking_url, test_settings.crm_db_path, NEXT_MOMENT)
+            _run(nightly, THIRD_MOMENT)
+            third_night_marts = table_checksums(nightly.warehouse_url, "marts", LINEAGE_COLUMNS)
+            last_builds = {
+                table: _last_build(nightly.warehouse_url, table) for table in INCREMENTAL_TABLES
+            }
+            deleted = {
+                table: _rows_deleted_and_october_rows(nightly.warehouse_url, table)
+                for table in MONTH_TABLES
+            }
+            _rebuild_marts_whole(nightly, "marts_rebuilt")
+            yield Nights(
+                nightly=nightly,
+                once=once,
+                second_night_marts=second_night_marts,
+                third_night_marts=third_night_marts,
+                rebuilt_marts=table_checksums(
+                    nightly.warehouse_url, "marts_rebuilt", LINEAGE_COLUMNS
+                ),
+                last_builds=last_builds,
+                deleted_and_october_rows=deleted,
+            )
     finally:
-        subprocess.run([*CRM_CLI, "stop"], check=False)
         with psycopg.connect(test_settings.core_banking_url) as conn:
             conn.execute(
                 "delete from transactions where posted_at >= %s or transaction_id = %s",

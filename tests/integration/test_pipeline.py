@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,9 +20,10 @@ import pytest
 from cvw import runner
 from cvw.catalog import tables_of
 from cvw.summary import render_failed_run
+from cvw_sources.crm_api_process import serving
 from tests.integration.frames import frame, scalar
 
-from .conftest import CRM_CLI, MOMENT, PARAMS
+from .conftest import MOMENT, PARAMS
 
 pytestmark = pytest.mark.integration
 
@@ -189,11 +189,10 @@ def blocked_run(first_run, test_settings) -> BlockedRun:
             f"update loans set probability_of_default = 1.5 where {loan_key}",
             (loan_id, snapshot_date),
         )
-    subprocess.run([*CRM_CLI, "start"], check=True)
     try:
-        rerun = runner.run_dag(test_settings, MOMENT, progress=lambda _: None)
+        with serving(test_settings):
+            rerun = runner.run_dag(test_settings, MOMENT, progress=lambda _: None)
     finally:
-        subprocess.run([*CRM_CLI, "stop"], check=False)
         with psycopg.connect(test_settings.core_banking_url) as conn:
             conn.execute(
                 f"update loans set probability_of_default = %s where {loan_key}",
@@ -247,11 +246,8 @@ def test_rerun_after_a_blocked_run_republishes_the_same_numbers(blocked_run, tes
     )
     assert bad_landings == 1
     publications = scalar(warehouse, "select count(*) from warehouse_meta.publications")
-    subprocess.run([*CRM_CLI, "start"], check=True)
-    try:
+    with serving(test_settings):
         rerun = runner.run_dag(test_settings, MOMENT, progress=lambda _: None)
-    finally:
-        subprocess.run([*CRM_CLI, "stop"], check=False)
     assert rerun.succeeded, rerun.failed_tasks()
     assert scalar(warehouse, "select count(*) from warehouse_meta.publications") == publications + 1
     assert _scalar_row(warehouse, fingerprint) == before

@@ -20,10 +20,12 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from cvw import embedded_pg, runner
+from cvw import runner
 from cvw.checksums import table_checksums
+from cvw_demo import embedded_pg
+from cvw_sources.crm_api_process import serving
 
-from .conftest import CRM_CLI, MOMENT
+from .conftest import MOMENT
 
 pytestmark = pytest.mark.integration
 
@@ -208,10 +210,7 @@ def test_an_extract_killed_inside_a_landing_leaves_that_batch_as_it_was(referenc
 def test_a_clean_run_after_the_faults_publishes_what_the_clean_run_alone_published(
     reference, test_settings
 ):
-    subprocess.run([*CRM_CLI, "start"], check=True)
-    try:
+    with serving(test_settings):
         rerun = runner.run_dag(test_settings, MOMENT, progress=lambda _: None)
-    finally:
-        subprocess.run([*CRM_CLI, "stop"], check=False)
     assert rerun.succeeded, f"failed tasks: {rerun.failed_tasks()}; {rerun.log_path}"
     assert _published(test_settings.warehouse_url) == reference

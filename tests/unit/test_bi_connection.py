@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cvw import bi
 from cvw.access import password
 from cvw.config import Settings, load_settings
+from cvw_demo import superset as bi
 
 
 @pytest.fixture

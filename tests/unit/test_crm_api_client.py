@@ -17,9 +17,8 @@ import httpx
 import pytest
 
 from cvw.catalog import CRM
-from cvw.config import PROJECT_ROOT
-from cvw.crm_api import CrmApiServer, make_server
 from cvw.extract.crm_client import CrmApiError, RetryPolicy, iter_pages, iter_records
+from cvw_sources.crm_api import CrmApiServer, make_server
 
 TOKEN = "token-of-the-test-crm-api"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -392,11 +391,14 @@ def test_cli_start_status_stop(crm_db: Path, tmp_path: Path) -> None:
         "CVW_CRM_PORT": str(port),
         "CRM_DB_PATH": str(crm_db),
     }
-    script = str(PROJECT_ROOT / "scripts" / "crm_api.py")
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, script, *args], env=env, capture_output=True, text=True, timeout=30
+            [sys.executable, "-m", "cvw", "sources", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
 
     try:

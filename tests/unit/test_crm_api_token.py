@@ -13,8 +13,8 @@ import pytest
 
 from cvw.config import airflow_env, load_settings
 from cvw.credentials import crm_api_token
-from cvw.crm_api import CrmApiServer, make_server
 from cvw.extract.crm_client import CrmApiError, RetryPolicy, iter_records
+from cvw_sources.crm_api import CrmApiServer, make_server
 from tests.unit.test_crm_api_client import CONTACTS, _build_db
 
 TOKEN = "right-token-of-the-crm-api"
@@ -97,7 +97,7 @@ def test_token_never_reaches_the_log(
     api: tuple[CrmApiServer, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     _, base = api
-    with caplog.at_level(logging.INFO, logger="cvw.crm_api"):
+    with caplog.at_level(logging.INFO, logger="cvw_sources.crm_api"):
         httpx.get(f"{base}/health", headers={"Authorization": f"Bearer {TOKEN}"})
         httpx.get(f"{base}/health", headers={"Authorization": f"Bearer {TOKEN}x"})
     assert len(caplog.records) == 2

@@ -23,10 +23,10 @@ import psycopg
 import pytest
 
 from cvw.catalog import CORE_BANKING, tables_of
-from cvw.config import PROJECT_ROOT, sibling_database_url
-from cvw.generate import GenerationSummary, GeneratorParams, generate
-from cvw.generate.core_load import plan_blocks
-from cvw.generate.streams import Stream, streams
+from cvw.config import sibling_database_url
+from cvw_sources.generate import GenerationSummary, GeneratorParams, generate
+from cvw_sources.generate.core_load import plan_blocks
+from cvw_sources.generate.streams import Stream, streams
 
 SMALL = GeneratorParams(seed=7, customers=200, months=3, erp_bad_rows_per_file=2)
 LARGE = GeneratorParams(seed=42, customers=1000, months=12)
@@ -370,7 +370,7 @@ def test_top_four_percent_of_customers_hold_over_half_of_balances(
 )
 def test_cli_rejects_bad_input_with_one_error_line(arguments: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "scripts" / "generate_sources.py"), *arguments],
+        [sys.executable, "-m", "cvw", "sources", "generate", *arguments],
         capture_output=True,
         text=True,
         timeout=60,

@@ -1,0 +1,5 @@
+import sys
+
+from cvw.cli import main
+
+sys.exit(main())

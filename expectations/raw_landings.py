@@ -103,6 +103,10 @@ CODED_COLUMNS: dict[str, dict[str, CodeList]] = {
     "raw_crm.contacts": {"contact_type": accepted("customer_type")},
     "raw_crm.interactions": {"interaction_type": accepted("interaction_type")},
     "raw_crm.opportunities": {"stage": accepted("opportunity_stage")},
+    "raw_crm.campaign_responses": {
+        "channel": accepted("campaign_channel"),
+        "response": accepted("campaign_response"),
+    },
 }
 
 

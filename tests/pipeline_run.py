@@ -42,4 +42,5 @@ def run_once(test_settings: Settings, pg_admin_url: str) -> Iterator[runner.DagR
     with serving(test_settings):
         runner.dbt_parse(test_settings)
         runner.airflow_db_migrate(test_settings)
-        yield runner.run_dag(test_settings, MOMENT, progress=lambda _: None)
+        result = runner.run_dag(test_settings, MOMENT, progress=lambda _: None)
+    yield result

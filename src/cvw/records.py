@@ -37,6 +37,7 @@ BUSINESS_DATES: dict[str, tuple[str, ...]] = {
     "raw_crm.interactions": ("occurred_at", "follow_up_done_date"),
     "raw_crm.surveys": ("responded_at",),
     "raw_crm.opportunities": ("created_at", "closed_date"),
+    "raw_crm.campaign_responses": ("responded_at",),
 }
 
 # Columns naming a record of another table (or of the same one in another system).

@@ -305,6 +305,20 @@ CRM = (
         ("opportunity_id",),
         "updated_at",
     ),
+    Table(
+        "campaign_responses",
+        _cols(
+            "response_id text!",
+            "campaign_id text!",
+            "contact_id text!",
+            "channel text!",  # email | sms | mobile_app
+            "response text!",  # opened | clicked | accepted | declined
+            "responded_at timestamptz!",
+            "updated_at timestamptz!",
+        ),
+        ("response_id",),
+        "updated_at",
+    ),
 )
 
 

@@ -42,14 +42,14 @@ LOADED_AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 UPDATED_AT = datetime(2026, 10, 31, 18, 0, tzinfo=UTC)
 # Rows landed again on a later date carry a later change timestamp, as a source's would.
 RESTATED_AT = datetime(2026, 10, 31, 20, 0, tzinfo=UTC)
-# Per run over the whole catalog: 114 required columns, 20 coded columns, 25 ranges,
-# 2 period formats, 36 key and reference columns not blank (15 core banking, 8 ERP,
-# 13 CRM), one content per key in a batch for the 17 tables and per key and change
-# timestamp across batches for the 14 whose change column is not in the key, 2
-# account references, 12 change timestamps inside the window (core banking and CRM),
-# 18 other business dates not after the extraction moment, and one row-count
-# control total for each of the 17 tables.
-RAW_EXPECTATIONS = 114 + 20 + 25 + 2 + 36 + 17 + 14 + 2 + 12 + 18 + 17
+# Per run over the whole catalog: 121 required columns, 22 coded columns, 25 ranges,
+# 2 period formats, 38 key and reference columns not blank (15 core banking, 8 ERP,
+# 15 CRM), one content per key in a batch for the 18 tables and per key and change
+# timestamp across batches for the 15 whose change column is not in the key, 2
+# account references, 13 change timestamps inside the window (core banking and CRM),
+# 19 other business dates not after the extraction moment, and one row-count
+# control total for each of the 18 tables.
+RAW_EXPECTATIONS = 121 + 22 + 25 + 2 + 38 + 18 + 15 + 2 + 13 + 19 + 18
 
 
 def customer(customer_id: str, **changes: Any) -> dict[str, Any]:

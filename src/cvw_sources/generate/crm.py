@@ -20,6 +20,7 @@ import numpy as np
 
 from cvw_sources.generate.crm_records import (
     Contact,
+    campaign_responses,
     customer_contacts,
     customer_party,
     interactions,
@@ -35,7 +36,8 @@ from cvw_sources.schema import CRM, Table
 
 CONTACT_ID_SPACE = 10**8
 FLUSH_ROWS = 5_000
-ID_PREFIXES = {"interactions": "IA", "surveys": "SV", "opportunities": "OP"}
+ID_PREFIXES = {"interactions": "IA", "surveys": "SV", "opportunities": "OP",
+               "campaign_responses": "CR"}  # fmt: skip
 
 
 class ContactIds:
@@ -123,19 +125,24 @@ def write_crm(
                 ),
             )  # fmt: skip
         rngs = streams_from(params.seed, Stream.CRM, len(population))
-        for customer, rng in zip(population, rngs, strict=True):
+        # Campaigns draw from streams of their own, so adding them changed no other record.
+        campaign_rngs = streams_from(params.seed, Stream.CAMPAIGN, len(population))
+        for customer, rng, campaign_rng in zip(population, rngs, campaign_rngs, strict=True):
             party = customer_party(customer, rng)
             reserved = [ids.contact_id(2 * customer.index + n) for n in range(2)]
             for contact in customer_contacts(customer, party, reserved, params, window, rng):
                 link_contact(contact.contact_id, customer.customer_id)
-                _write_contact(writer, contact, window, rng)
+                _write_contact(writer, contact, window, rng, campaign_rng)
         rm_ids = tuple(manager.rm_id for manager in population.managers)
         prospects = round(params.crm_prospect_rate * params.customers)
-        for number, rng in enumerate(streams_from(params.seed, Stream.PROSPECT, prospects)):
+        campaign_rngs = streams_from(params.seed, Stream.PROSPECT_CAMPAIGN, prospects)
+        for number, (rng, campaign_rng) in enumerate(
+            zip(streams_from(params.seed, Stream.PROSPECT, prospects), campaign_rngs, strict=True)
+        ):
             contact_id = ids.contact_id(2 * params.customers + number)
             contact = prospect_contact(contact_id, rm_ids, window, rng)
             link_contact(contact.contact_id, None)
-            _write_contact(writer, contact, window, rng)
+            _write_contact(writer, contact, window, rng, campaign_rng)
         for source in CRM:
             writer.flush(source.name)
             conn.execute(index_statement(source))
@@ -147,7 +154,11 @@ def write_crm(
 
 
 def _write_contact(
-    writer: _TableWriter, contact: Contact, window: Window, rng: np.random.Generator
+    writer: _TableWriter,
+    contact: Contact,
+    window: Window,
+    rng: np.random.Generator,
+    campaign_rng: np.random.Generator,
 ) -> None:
     writer.add("contacts", contact.row)
     for interaction in interactions(contact, window, rng):
@@ -156,3 +167,5 @@ def _write_contact(
         writer.add("surveys", survey)
     for opportunity in opportunities(contact, window, rng):
         writer.add("opportunities", opportunity)
+    for response in campaign_responses(contact, window, campaign_rng):
+        writer.add("campaign_responses", response)

@@ -53,6 +53,14 @@ OPPORTUNITIES_PER_YEAR = {"mass": 0.15, "affluent": 0.6, "private": 1.2, "sme": 
                           "mid_market": 1.5, "large": 2.5, "prospect": 0.8}  # fmt: skip
 RETAIL_PRODUCTS = Choice(("WLTH", "TD12", "MORT", "LN36", "CARD"), (0.35, 0.2, 0.15, 0.1, 0.2))
 CORPORATE_PRODUCTS = Choice(("LN12", "LN60", "TD06", "WLTH", "CURC"), (0.3, 0.2, 0.15, 0.15, 0.2))
+# Marketing campaigns: the CRM records a contact's responses (an open, a click, an
+# acceptance or a refusal), not the sends. Responses per year by segment; one
+# campaign a month per product, and customers about to leave rarely accept.
+CAMPAIGN_RESPONSES_PER_YEAR = {"mass": 4.0, "affluent": 6.0, "private": 5.0, "sme": 4.0,
+                               "mid_market": 3.0, "large": 2.0, "prospect": 2.0}  # fmt: skip
+CAMPAIGN_RESPONSES = Choice(("opened", "clicked", "accepted", "declined"), (0.45, 0.25, 0.12, 0.18))
+CAMPAIGN_CHANNELS = Choice(("email", "sms", "mobile_app"), (0.5, 0.2, 0.3))
+CAMPAIGN_PRODUCTS = Choice(("WLTH", "TD12", "CARD", "LN36"), (0.4, 0.25, 0.2, 0.15))
 # The months before a customer leaves: more complaints, lower satisfaction.
 PRE_CHURN_DAYS = 120
 FOLLOW_UP_DAYS = {"visit": 14, "complaint": 5, "call": 7}
@@ -286,6 +294,30 @@ def surveys(
             score -= 3.0
         stamp = iso_timestamp(responded)
         rows.append((contact.contact_id, int(min(10, max(1, round(score)))), stamp, stamp))
+    return rows
+
+
+def campaign_responses(
+    contact: Contact, window: Window, rng: np.random.Generator
+) -> Sequence[tuple[str, ...]]:
+    """Rows without their id: (campaign_id, contact_id, channel, response, responded_at,
+    updated_at)."""
+    party = contact.party
+    until = _active_until(contact, window)
+    if until <= contact.created:
+        return []
+    years = (until - contact.created) / (365.25 * SECONDS_PER_DAY)
+    count = rng.poisson(CAMPAIGN_RESPONSES_PER_YEAR[party.segment] * years)
+    rows = []
+    for responded in sorted(rng.integers(contact.created, until, size=count).tolist()):
+        response = CAMPAIGN_RESPONSES.draw(rng)
+        if response == "accepted" and _near_churn(party, responded) and rng.random() < 0.8:
+            response = "declined"
+        day = day_of(responded)
+        campaign_id = f"CMP-{day:%Y%m}-{CAMPAIGN_PRODUCTS.draw(rng)}"
+        stamp = iso_timestamp(responded)
+        rows.append((campaign_id, contact.contact_id, CAMPAIGN_CHANNELS.draw(rng), response,
+                     stamp, stamp))  # fmt: skip
     return rows
 
 

@@ -47,6 +47,8 @@ class Stream(IntEnum):
     MARKET = 8
     IDENTIFIERS = 9
     GROUP = 10
+    CAMPAIGN = 11
+    PROSPECT_CAMPAIGN = 12
 
 
 def stream(seed: int, purpose: Stream, index: int = 0) -> np.random.Generator:

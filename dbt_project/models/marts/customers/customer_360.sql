@@ -1,7 +1,8 @@
 -- One row per customer (the current dim_customer version): identity,
 -- relationship manager, holdings by product family, balances at the latest
 -- month end (CNY), channel mix, last transaction and interaction, latest
--- satisfaction score, latest tier and contribution, and lifecycle flags.
+-- satisfaction score, campaign offers accepted in the last 12 months, latest
+-- tier and contribution, and lifecycle flags.
 {%- set product_families = ['current_deposit', 'term_deposit', 'loan', 'card', 'wealth'] %}
 {%- set channels = ['branch', 'atm', 'online', 'mobile'] %}
 with
@@ -70,6 +71,12 @@ channel_mix as (
 surveys as (
 
     select * from {{ ref('stg_crm__surveys') }}
+
+),
+
+campaign_responses_by_customer as (
+
+    select * from {{ ref('int_customer_campaign_responses_summarised') }}
 
 ),
 
@@ -304,6 +311,8 @@ final as (
             as latest_satisfaction_date,
         coalesce(open_opportunities_by_customer.open_opportunity_count, 0)
             as open_opportunity_count,
+        coalesce(campaign_responses_by_customer.campaign_acceptances_l12m, 0)
+            as campaign_acceptances_l12m,
         customers.onboarded_date >= latest_reporting_month.new_customer_since_date as is_new,
         customers.status = 'dormant' as is_dormant,
         not customers.is_active as is_closed,
@@ -330,6 +339,8 @@ final as (
         on customers.customer_id = open_opportunities_by_customer.customer_id
     left join latest_customer_tiers
         on customers.customer_id = latest_customer_tiers.customer_id
+    left join campaign_responses_by_customer
+        on customers.customer_id = campaign_responses_by_customer.customer_id
 
 )
 

@@ -233,13 +233,13 @@ def customer_value_nightly():
 
     @task(execution_timeout=GATE_TIMEOUT)
     def validate_marts() -> int:
+        from cvw.dbt_vars import marts_build_schema
         from cvw.pipeline import TRANSFORMER_CONN_ID, postgres_url, record_quality_check
-        from cvw.publish import BUILD_SCHEMA
         from cvw.task_failures import gate_failures_not_retried
         from expectations import raise_for_failures, validate_marts
 
         url = postgres_url(TRANSFORMER_CONN_ID)
-        report = validate_marts(url, schema=BUILD_SCHEMA)
+        report = validate_marts(url, schema=marts_build_schema())
         record_quality_check(url, _moment().logical_date, "marts", report)
         print(report.summary())
         with gate_failures_not_retried():

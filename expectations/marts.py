@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import psycopg
 from psycopg import sql
 
-from expectations.dbt_vars import dbt_var
-from expectations.raw_landings import CodeList
+from cvw.dbt_vars import dbt_var, marts_build_schema
+from expectations.raw_landings import CodeList, accepted
 from expectations.report import ValidationReport
 from expectations.runner import Check, libpq_url, run_checks
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from great_expectations.expectations import Expectation
 
 CHECKPOINT_NAME = "marts"
-DEFAULT_SCHEMA = "marts_build"
 # Premium takes customers whose contribution percentile is in the top
 # `tier_premium_top_share` and who also pass the rating and tenure rules, so its
 # share of a month's customers stays at or under that var, save ties at the cut-off.
@@ -42,7 +41,7 @@ CUSTOMER_360_CHANNEL_SHARES = (
     "channel_share_mobile",
 )
 # The general-ledger lines contribution_gl_reconciliation ties out, each for every month.
-GL_LINES = ("interest_income", "interest_expense", "fee_income", "operating_expense")
+GL_LINES = accepted("gl_line")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -152,6 +151,7 @@ def gl_reconciliation_expectations() -> list[Expectation]:
     """A contribution table that does not tie out to the ledger to the cent is not published."""
     from great_expectations import expectations as gxe
 
+    gl_lines = GL_LINES.codes()
     return [
         gxe.ExpectTableRowCountToBeBetween(min_value=1),
         gxe.UnexpectedRowsExpectation(
@@ -162,10 +162,10 @@ def gl_reconciliation_expectations() -> list[Expectation]:
             ),
         ),
         gxe.UnexpectedRowsExpectation(
-            description=f"every month reconciles all {len(GL_LINES)} GL lines",
+            description=f"every month reconciles all {len(gl_lines)} GL lines",
             unexpected_rows_query=(
                 "select month from {batch} group by month "
-                f"having count(distinct gl_line) <> {len(GL_LINES)}"
+                f"having count(distinct gl_line) <> {len(gl_lines)}"
             ),
         ),
     ]
@@ -234,8 +234,9 @@ def mart_checks(schema: str, customers: int) -> list[Check]:
     ]
 
 
-def validate_marts(warehouse_url: str, schema: str = DEFAULT_SCHEMA) -> ValidationReport:
-    """Validate the marts dbt built into ``schema``."""
+def validate_marts(warehouse_url: str, schema: str | None = None) -> ValidationReport:
+    """Validate the marts dbt built into ``schema`` (default: the build schema)."""
+    schema = schema or marts_build_schema()
     if not _IDENTIFIER.match(schema):
         raise ValueError(f"not a plain lower-case schema name: {schema!r}")
     count_customers = sql.SQL("select count(*) from {}.dim_customer where is_current").format(

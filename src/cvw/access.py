@@ -39,13 +39,14 @@ from psycopg import sql
 
 from cvw.config import Settings, sibling_database_url
 from cvw.credentials import secret
+from cvw.dbt_vars import marts_build_schema
 from cvw.identity_key import IDENTITY_KEY_DDL, install_identity_key
 from cvw.roles import CORE_BANKING_READER, LOADER, MARTS_OWNER, PUBLISHER, TRANSFORMER
 
 RAW_SCHEMAS = ("raw_core_banking", "raw_erp", "raw_crm", "raw_meta")
 # Schemas dbt creates; on an installation that predates the roles they are
 # handed to the transformer, and the published ones to the marts owner.
-TRANSFORMER_SCHEMAS = ("staging", "intermediate", "reference", "marts_build", "snapshots_build")
+TRANSFORMER_SCHEMAS = ("staging", "intermediate", "reference", "snapshots_build")
 PUBLISHED_SCHEMAS = ("marts", "marts_previous", "snapshots")
 
 
@@ -164,7 +165,9 @@ def _warehouse_steps(settings: Settings) -> list[Step]:
 
 def _function_sql(file_name: str) -> str:
     template = (Path(__file__).parent / "sql" / file_name).read_text()
-    return template.replace("{transformer}", TRANSFORMER)
+    return template.replace("{transformer}", TRANSFORMER).replace(
+        "{marts_build}", marts_build_schema()
+    )
 
 
 def setup_steps(settings: Settings) -> list[Step]:
@@ -190,7 +193,7 @@ def setup_script(settings: Settings) -> str:
 def _adopt_existing_objects(conn: psycopg.Connection) -> None:
     """Hand schemas created before the roles existed to the role that now owns them."""
     owners = {schema: LOADER for schema in RAW_SCHEMAS}
-    owners |= {schema: TRANSFORMER for schema in TRANSFORMER_SCHEMAS}
+    owners |= {schema: TRANSFORMER for schema in (*TRANSFORMER_SCHEMAS, marts_build_schema())}
     owners |= {schema: MARTS_OWNER for schema in PUBLISHED_SCHEMAS}
     rows = conn.execute(
         "select n.nspname, c.relname, c.relkind from pg_namespace n"

@@ -25,8 +25,6 @@ import psycopg
 
 from cvw.db_rows import one_value
 
-BUILD_SCHEMA = "marts_build"
-
 
 @dataclass(frozen=True)
 class Publication:

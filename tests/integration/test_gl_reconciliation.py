@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 import pytest
 
-from expectations.dbt_vars import dbt_var
+from cvw.dbt_vars import dbt_var
 from tests.integration.frames import frame
 
 pytestmark = pytest.mark.integration

@@ -8,9 +8,10 @@ import psycopg
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
+from cvw import dbt_vars
+from cvw.dbt_vars import dbt_var
 from cvw.task_failures import gate_failures_not_retried
-from expectations import ValidationReport, dbt_vars, raise_for_failures
-from expectations.dbt_vars import dbt_var
+from expectations import ValidationReport, raise_for_failures
 from expectations.marts import max_premium_share, tier_expectations
 
 

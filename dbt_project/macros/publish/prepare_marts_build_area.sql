@@ -7,7 +7,7 @@
     publish. Tables that are no longer a model of this project, and leftovers
     of a killed build, are dropped here, so the publish cannot carry them.
 #}
-{% macro prepare_marts_build_area(build='marts_build') %}
+{% macro prepare_marts_build_area(build=var('marts_build_schema')) %}
     {% if execute and flags.WHICH in ['build', 'run'] and var('marts_schema', build) == build %}
         {% set marts = graph.nodes.values()
             | selectattr('resource_type', 'equalto', 'model')

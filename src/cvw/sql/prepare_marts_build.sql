@@ -1,9 +1,9 @@
--- The start of a build: hand the transformer a `marts_build` to build into.
+-- The start of a build: hand the transformer a `{marts_build}` to build into.
 -- Incremental marts (fct_transactions) are updated in place, so the build
 -- area must start from marts already built: the ones the last publish
 -- replaced (`marts_previous`, renamed, which costs nothing) or, when there
 -- are none, copies of the named tables from the published `marts`. A
--- `marts_build` with tables, left by a build that did not publish, is kept: its
+-- `{marts_build}` with tables, left by a build that did not publish, is kept: its
 -- incremental tables record what they were built from, and the next build
 -- brings them up to date. Runs with the rights of its owner,
 -- cvw_marts_owner (see cvw/access.py). Returns what it did.
@@ -16,30 +16,30 @@ as $prepare$
 declare
     table_name name;
 begin
-    -- Kept: a marts_build another role created (a superuser's ad-hoc dbt run
+    -- Kept: a {marts_build} another role created (a superuser's ad-hoc dbt run
     -- builds in it as dbt alone would), or one that holds a build already.
     if exists (
         select from pg_namespace
-        where nspname = 'marts_build' and nspowner <> '{transformer}'::regrole
+        where nspname = '{marts_build}' and nspowner <> '{transformer}'::regrole
     ) or exists (
         select from pg_class
         inner join pg_namespace on pg_class.relnamespace = pg_namespace.oid
-        where pg_namespace.nspname = 'marts_build'
+        where pg_namespace.nspname = '{marts_build}'
     ) then
         return 'kept';
     end if;
     if to_regnamespace('marts_previous') is not null then
         -- dbt creates the schemas of a build before its on-run-start hooks run.
-        drop schema if exists marts_build;
-        alter schema marts_previous rename to marts_build;
-        alter schema marts_build owner to {transformer};
-        for table_name in select tablename from pg_tables where schemaname = 'marts_build' loop
-            execute format('alter table marts_build.%I owner to {transformer}', table_name);
+        drop schema if exists {marts_build};
+        alter schema marts_previous rename to {marts_build};
+        alter schema {marts_build} owner to {transformer};
+        for table_name in select tablename from pg_tables where schemaname = '{marts_build}' loop
+            execute format('alter table {marts_build}.%I owner to {transformer}', table_name);
         end loop;
         return 'recycled';
     end if;
-    if to_regnamespace('marts_build') is null then
-        create schema marts_build authorization {transformer};
+    if to_regnamespace('{marts_build}') is null then
+        create schema {marts_build} authorization {transformer};
     end if;
     if to_regnamespace('marts') is null then
         return 'created';
@@ -49,13 +49,13 @@ begin
         where schemaname = 'marts' and tablename = any(p_copied_tables)
     loop
         execute format(
-            'create table marts_build.%1$I (like marts.%1$I including all);'
-            ' insert into marts_build.%1$I select * from marts.%1$I;'
-            ' alter table marts_build.%1$I owner to {transformer}',
+            'create table {marts_build}.%1$I (like marts.%1$I including all);'
+            ' insert into {marts_build}.%1$I select * from marts.%1$I;'
+            ' alter table {marts_build}.%1$I owner to {transformer}',
             table_name
         );
         execute format(
-            'comment on table marts_build.%I is %L',
+            'comment on table {marts_build}.%I is %L',
             table_name, obj_description(format('marts.%I', table_name)::regclass, 'pg_class')
         );
     end loop;

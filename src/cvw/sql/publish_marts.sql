@@ -17,17 +17,17 @@ declare
     published_tables text;
     grantee oid;
 begin
-    if to_regnamespace('marts_build') is null then
-        raise exception 'nothing to publish: schema marts_build does not exist';
+    if to_regnamespace('{marts_build}') is null then
+        raise exception 'nothing to publish: schema {marts_build} does not exist';
     end if;
     for table_name in
-        select tablename from pg_tables where schemaname = 'marts_build' order by tablename
+        select tablename from pg_tables where schemaname = '{marts_build}' order by tablename
     loop
-        execute format('select count(*) from marts_build.%I', table_name) into row_count;
+        execute format('select count(*) from {marts_build}.%I', table_name) into row_count;
         row_counts := row_counts || jsonb_build_object(table_name, row_count);
     end loop;
     if row_counts = '{}'::jsonb then
-        raise exception 'nothing to publish: schema marts_build has no tables';
+        raise exception 'nothing to publish: schema {marts_build} has no tables';
     end if;
 
     drop schema if exists marts_previous cascade;
@@ -58,7 +58,7 @@ begin
         end loop;
     end if;
 
-    alter schema marts_build rename to marts;
+    alter schema {marts_build} rename to marts;
     -- Taken from the transformer, so dbt can no longer change what was published.
     alter schema marts owner to current_user;
     for table_name in select tablename from pg_tables where schemaname = 'marts' loop

@@ -64,7 +64,7 @@ def contribution_expectations() -> list[Expectation]:
     from great_expectations import expectations as gxe
 
     # Contribution money the contract leaves nullable; the fee columns are named in the seed.
-    fee_columns = CodeList("fee_categories.csv", column="contribution_column").codes()
+    fee_columns = CodeList("codes/fee_categories.csv", column="contribution_column").codes()
     required = ("deposit_average_balance", "loan_average_balance", *fee_columns)
     return [
         *(gxe.ExpectColumnValuesToNotBeNull(column=name) for name in required),

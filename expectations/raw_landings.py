@@ -55,7 +55,7 @@ class CodeList:
     """Where a coded column's accepted codes are kept: a dbt seed file and its column.
 
     The same seed backs the staging tests, so dbt and this gate accept the same codes.
-    ``code_list`` picks one list of ``accepted_codes.csv``.
+    ``code_list`` picks one list of ``codes/accepted_codes.csv``.
     """
 
     seed: str
@@ -72,7 +72,7 @@ class CodeList:
 
 
 def accepted(code_list: str) -> CodeList:
-    return CodeList("accepted_codes.csv", code_list=code_list)
+    return CodeList("codes/accepted_codes.csv", code_list=code_list)
 
 
 CODED_COLUMNS: dict[str, dict[str, CodeList]] = {
@@ -94,7 +94,7 @@ CODED_COLUMNS: dict[str, dict[str, CodeList]] = {
     },
     "raw_core_banking.loans": {"risk_rating": accepted("credit_rating")},
     "raw_core_banking.fee_postings": {
-        "fee_category": CodeList("fee_categories.csv", column="fee_category"),
+        "fee_category": CodeList("codes/fee_categories.csv", column="fee_category"),
     },
     "raw_erp.gl_postings": {"gl_line": accepted("gl_line"), "currency": accepted("currency")},
     "raw_erp.cost_centers": {"cost_center_type": accepted("cost_center_type")},

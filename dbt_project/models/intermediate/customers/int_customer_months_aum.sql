@@ -17,38 +17,25 @@
 
 with
 
-balances as (
+-- Ephemeral: the month filter reaches the scan of the staging balances.
+account_balances as (
 
-    select * from {{ ref('stg_core_banking__balances') }}
+    select * from {{ ref('int_account_balances_joined') }}
     where {{ rebuilt_months(scope, 'balance_date') }}
-
-),
-
-accounts as (
-
-    select * from {{ ref('stg_core_banking__accounts') }}
-
-),
-
-products as (
-
-    select * from {{ ref('stg_core_banking__products') }}
 
 ),
 
 final as (
 
     select
-        accounts.customer_id,
-        cast(date_trunc('month', balances.balance_date) as date) as month,
-        cast(sum(balances.month_end_balance) as numeric(18, 2)) as aum
-    from balances
-    inner join accounts on balances.account_id = accounts.account_id
-    inner join products on accounts.product_code = products.product_code
-    where products.product_family in {{ sql_string_list(var('aum_product_families')) }}
+        customer_id,
+        month,
+        cast(sum(month_end_balance) as numeric(18, 2)) as aum
+    from account_balances
+    where product_family in {{ sql_string_list(var('aum_product_families')) }}
     group by
-        accounts.customer_id,
-        cast(date_trunc('month', balances.balance_date) as date)
+        customer_id,
+        month
 
 )
 

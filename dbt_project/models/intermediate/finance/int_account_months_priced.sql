@@ -31,28 +31,17 @@
 
 with
 
-balances as (
+-- Ephemeral: the month filter reaches the scan of the staging balances.
+account_balances as (
 
-    select * from {{ ref('stg_core_banking__balances') }}
+    select * from {{ ref('int_account_balances_joined') }}
     where {{ rebuilt_months(scope, 'balance_date') }}
-
-),
-
-accounts as (
-
-    select * from {{ ref('stg_core_banking__accounts') }}
 
 ),
 
 deposit_capital_ratios as (
 
     select * from {{ ref('deposit_capital_ratios_by_product_family') }}
-
-),
-
-products as (
-
-    select * from {{ ref('stg_core_banking__products') }}
 
 ),
 
@@ -65,27 +54,23 @@ ftp_rates as (
 balances_joined_to_accounts as (
 
     select
-        balances.account_id,
-        accounts.customer_id,
-        accounts.product_code,
-        products.product_family,
-        cast(date_trunc('month', balances.balance_date) as date) as month,
-        balances.balance_date,
-        balances.days_in_month,
-        balances.month_end_balance,
-        balances.average_balance,
-        balances.interest_accrued,
-        accounts.interest_rate,
-        accounts.term_months as account_term_months,
-        products.product_family
+        account_id,
+        customer_id,
+        product_code,
+        product_family,
+        month,
+        balance_date,
+        days_in_month,
+        month_end_balance,
+        average_balance,
+        interest_accrued,
+        interest_rate,
+        term_months as account_term_months,
+        product_family
         in {{ sql_string_list(var('contribution_deposit_product_families')) }} as is_deposit,
-        products.product_family
+        product_family
         in {{ sql_string_list(var('contribution_credit_product_families')) }} as is_credit_product
-    from balances
-    inner join accounts
-        on balances.account_id = accounts.account_id
-    inner join products
-        on accounts.product_code = products.product_code
+    from account_balances
 
 ),
 

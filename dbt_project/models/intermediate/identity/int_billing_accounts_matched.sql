@@ -132,55 +132,12 @@ candidates_unioned as (
 
 ),
 
-rule_outcomes_by_account as (
-
-    select
-        candidates_unioned.billing_account_id,
-        candidates_unioned.match_rule,
-        match_rules.rule_order,
-        count(distinct candidates_unioned.customer_id) as candidate_count,
-        min(candidates_unioned.customer_id) as candidate_customer_id
-    from candidates_unioned
-    inner join match_rules
-        on candidates_unioned.match_rule = match_rules.match_rule
-    group by
-        candidates_unioned.billing_account_id,
-        candidates_unioned.match_rule,
-        match_rules.rule_order
-
-),
-
--- One pass over the rule outcomes: the rules with a single candidate (the
--- first of them wins) and the rules with several, in rule order.
-outcomes_by_account as (
-
-    select
-        billing_account_id,
-        array_agg(candidate_customer_id order by rule_order)
-        filter (where candidate_count = 1) as unique_candidate_customer_ids,
-        array_agg(match_rule order by rule_order)
-        filter (where candidate_count = 1) as unique_match_rules,
-        string_agg(match_rule, ',' order by rule_order)
-        filter (where candidate_count > 1) as ambiguous_rules
-    from rule_outcomes_by_account
-    group by billing_account_id
-
-),
-
-accounts_matched as (
-
-    select
-        billing_accounts.billing_account_id,
-        billing_accounts.invoices,
-        billing_accounts.last_issued_date,
-        outcomes_by_account.unique_candidate_customer_ids[1] as customer_id,
-        outcomes_by_account.unique_match_rules[1] as match_rule,
-        outcomes_by_account.ambiguous_rules
-    from billing_accounts
-    left join outcomes_by_account
-        on billing_accounts.billing_account_id = outcomes_by_account.billing_account_id
-
-),
+-- Ranks each account's candidates by rule and picks one (macros/identity/).
+{{ identity_match_picked(
+    'billing_accounts', 'billing_account_id',
+    ['billing_account_id', 'invoices', 'last_issued_date'],
+    'candidates_unioned', 'match_rules', 'accounts_matched'
+) }},
 
 final as (
 
@@ -188,9 +145,9 @@ final as (
         billing_account_id,
         customer_id,
         match_rule,
-        customer_id is null and ambiguous_rules is not null as is_conflict,
+        is_ambiguous as is_conflict,
         case
-            when customer_id is null and ambiguous_rules is not null then 'ambiguous'
+            when is_ambiguous then 'ambiguous'
         end as conflict_reason,
         ambiguous_rules,
         invoices,

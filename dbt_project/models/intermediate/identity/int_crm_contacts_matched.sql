@@ -170,79 +170,35 @@ candidates_unioned as (
 
 ),
 
-rule_outcomes_by_contact as (
-
-    select
-        candidates_unioned.contact_id,
-        candidates_unioned.match_rule,
-        match_rules.rule_order,
-        count(distinct candidates_unioned.customer_id) as candidate_count,
-        min(candidates_unioned.customer_id) as candidate_customer_id
-    from candidates_unioned
-    inner join match_rules
-        on candidates_unioned.match_rule = match_rules.match_rule
-    group by
-        candidates_unioned.contact_id,
-        candidates_unioned.match_rule,
-        match_rules.rule_order
-
-),
-
--- One pass over the rule outcomes: the rules with a single candidate (the
--- first of them wins) and the rules with several, in rule order.
-outcomes_by_contact as (
-
-    select
-        contact_id,
-        array_agg(candidate_customer_id order by rule_order)
-        filter (where candidate_count = 1) as unique_candidate_customer_ids,
-        array_agg(match_rule order by rule_order)
-        filter (where candidate_count = 1) as unique_match_rules,
-        string_agg(match_rule, ',' order by rule_order)
-        filter (where candidate_count > 1) as ambiguous_rules
-    from rule_outcomes_by_contact
-    group by contact_id
-
-),
-
-contacts_matched as (
-
-    select
-        contacts_keyed.contact_id,
-        contacts_keyed.claimed_customer_id,
-        contacts_keyed.claimed_customer_key,
-        outcomes_by_contact.unique_candidate_customer_ids[1] as customer_id,
-        outcomes_by_contact.unique_match_rules[1] as match_rule,
-        outcomes_by_contact.ambiguous_rules,
-        claimed_customers.customer_id as claimed_existing_customer_id
-    from contacts_keyed
-    left join outcomes_by_contact
-        on contacts_keyed.contact_id = outcomes_by_contact.contact_id
-    left join customer_identities as claimed_customers
-        on contacts_keyed.claimed_customer_key = claimed_customers.customer_id
-
-),
+-- Ranks each contact's candidates by rule and picks one (macros/identity/).
+{{ identity_match_picked(
+    'contacts_keyed', 'contact_id', ['contact_id', 'claimed_customer_id', 'claimed_customer_key'],
+    'candidates_unioned', 'match_rules', 'contacts_matched'
+) }},
 
 contacts_classified as (
 
     select
-        contact_id,
-        claimed_customer_id,
-        customer_id,
-        match_rule,
-        ambiguous_rules,
+        contacts_matched.contact_id,
+        contacts_matched.claimed_customer_id,
+        contacts_matched.customer_id,
+        contacts_matched.match_rule,
+        contacts_matched.ambiguous_rules,
         case
-            when claimed_customer_key is null then 'absent'
-            when claimed_existing_customer_id is null then 'unknown_customer'
-            when customer_id is null then 'unverified'
-            when claimed_existing_customer_id = customer_id then 'confirmed'
+            when contacts_matched.claimed_customer_key is null then 'absent'
+            when claimed_customers.customer_id is null then 'unknown_customer'
+            when contacts_matched.customer_id is null then 'unverified'
+            when claimed_customers.customer_id = contacts_matched.customer_id then 'confirmed'
             else 'contradicted'
         end as claimed_customer_status,
         case
-            when customer_id is null and ambiguous_rules is not null then 'ambiguous'
-            when claimed_existing_customer_id != customer_id then 'cif_points_elsewhere'
+            when contacts_matched.is_ambiguous then 'ambiguous'
+            when claimed_customers.customer_id != contacts_matched.customer_id
+                then 'cif_points_elsewhere'
         end as conflict_reason
     from contacts_matched
+    left join customer_identities as claimed_customers
+        on contacts_matched.claimed_customer_key = claimed_customers.customer_id
 
 ),
 

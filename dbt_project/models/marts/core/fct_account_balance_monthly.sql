@@ -15,50 +15,29 @@
 
 with
 
-balances as (
+-- Ephemeral: the month filter reaches the scan of the staging balances.
+account_balances as (
 
-    select * from {{ ref('stg_core_banking__balances') }}
+    select * from {{ ref('int_account_balances_joined') }}
     where {{ rebuilt_months(scope, 'balance_date') }}
-
-),
-
-accounts as (
-
-    select * from {{ ref('stg_core_banking__accounts') }}
-
-),
-
-products as (
-
-    select * from {{ ref('stg_core_banking__products') }}
-
-),
-
-balances_joined_to_accounts as (
-
-    select
-        balances.account_id,
-        cast(date_trunc('month', balances.balance_date) as date) as month,
-        balances.balance_date,
-        accounts.customer_id,
-        accounts.product_code,
-        products.product_family,
-        accounts.branch_id,
-        balances.days_in_month,
-        cast(balances.average_balance as numeric(18, 2)) as average_balance,
-        cast(balances.month_end_balance as numeric(18, 2)) as month_end_balance,
-        cast(balances.interest_accrued as numeric(18, 2)) as interest_accrued
-    from balances
-    inner join accounts
-        on balances.account_id = accounts.account_id
-    inner join products
-        on accounts.product_code = products.product_code
 
 ),
 
 final as (
 
-    select * from balances_joined_to_accounts
+    select
+        account_id,
+        month,
+        balance_date,
+        customer_id,
+        product_code,
+        product_family,
+        branch_id,
+        days_in_month,
+        cast(average_balance as numeric(18, 2)) as average_balance,
+        cast(month_end_balance as numeric(18, 2)) as month_end_balance,
+        cast(interest_accrued as numeric(18, 2)) as interest_accrued
+    from account_balances
 
 )
 

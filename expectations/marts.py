@@ -217,7 +217,7 @@ def mart_checks(schema: str, customers: int) -> list[Check]:
     """The checks for the marts in ``schema``; ``customers`` counts current dim_customer rows."""
     expectations = {
         "dim_customer": dim_customer_expectations(),
-        "fct_customer_contribution_monthly": contribution_expectations(),
+        "customer_contribution_monthly": contribution_expectations(),
         "contribution_gl_reconciliation": gl_reconciliation_expectations(),
         "customer_tier_monthly": tier_expectations(),
         "customer_360": customer_360_expectations(customers),

@@ -5,7 +5,7 @@ with
 
 contributions as (
 
-    select * from {{ ref('fct_customer_contribution_monthly') }}
+    select * from {{ ref('customer_contribution_monthly') }}
 
 ),
 

@@ -28,7 +28,7 @@ def inputs(first_run, test_settings) -> dict[str, pd.DataFrame]:
     contributions = frame(
         url,
         "select customer_id, month, net_contribution, relationship_manager_cost"
-        " from marts.fct_customer_contribution_monthly",
+        " from marts.customer_contribution_monthly",
     )
     contributions["month"] = pd.to_datetime(contributions["month"])
     for column in ("net_contribution", "relationship_manager_cost"):

@@ -49,7 +49,7 @@ LOGICAL_DATE = date(2026, 11, 1)
 UPDATED_AT = datetime(2026, 10, 31, 18, 0, tzinfo=UTC)
 MONTHS = (date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1))
 CENT = Decimal("0.01")
-SELECTION = ["+fct_customer_contribution_monthly", "+contribution_gl_reconciliation"]
+SELECTION = ["+customer_contribution_monthly", "+contribution_gl_reconciliation"]
 
 C1, C2, C3, C4 = "C00000001", "C00000002", "C00000003", "C00000004"
 BR1, BR2 = "BR001", "BR002"
@@ -757,7 +757,7 @@ def test_contribution_mart_matches_an_independent_computation(
     assert result.returncode == 0, result.stdout[-4000:]
 
     expected = expected_contribution(rows)
-    mart = frame(scratch_database, "select * from marts_build.fct_customer_contribution_monthly")
+    mart = frame(scratch_database, "select * from marts_build.customer_contribution_monthly")
     mart = mart.set_index(["customer_id", "month"]).sort_index()
 
     # The cases the fixture was built for are present as designed.

@@ -20,10 +20,14 @@ from tests.integration.frames import DBT_PROJECT_DIR, frame
 pytestmark = pytest.mark.integration
 
 MART_FILES = sorted((DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql"))
+# Former mart names kept for one release as views over the renamed table.
+DEPRECATED_ALIASES = {"fct_customer_contribution_monthly": "customer_contribution_monthly"}
+MART_TABLES = {path.stem for path in MART_FILES} - set(DEPRECATED_ALIASES)
 
 
-def _published_columns(warehouse_url: str) -> dict[str, list[tuple[str, str]]]:
-    """Every published table's (column, type) pairs in table order, from pg_catalog."""
+def _published_columns(warehouse_url: str, kind: str = "r") -> dict[str, list[tuple[str, str]]]:
+    """Every published table's (or, kind ``v``, view's) (column, type) pairs in table
+    order, from pg_catalog."""
     rows = frame(
         warehouse_url,
         """
@@ -32,10 +36,11 @@ def _published_columns(warehouse_url: str) -> dict[str, list[tuple[str, str]]]:
         from pg_class as tables
         inner join pg_namespace as schemas on tables.relnamespace = schemas.oid
         inner join pg_attribute as columns on columns.attrelid = tables.oid
-        where schemas.nspname = 'marts' and tables.relkind = 'r'
+        where schemas.nspname = 'marts' and tables.relkind = %s
             and columns.attnum > 0 and not columns.attisdropped
         order by tables.relname, columns.attnum
         """,
+        (kind,),
     )
     published: dict[str, list[tuple[str, str]]] = {}
     for row in rows.itertuples():
@@ -55,7 +60,7 @@ def _artifact(site: Path, name: str) -> dict[str, Any]:
 
 def _mart_nodes(artifact: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The artifact's nodes of the mart models, by model name."""
-    marts = {path.stem for path in MART_FILES}
+    marts = MART_TABLES
     nodes = {
         key.split(".")[-1]: node
         for key, node in artifact["nodes"].items()
@@ -73,7 +78,7 @@ def test_catalog_has_every_published_mart_with_its_columns(docs_site, test_setti
     published = _published_columns(test_settings.warehouse_url)
     catalog = _mart_nodes(_artifact(docs_site, "catalog.json"))
 
-    assert set(published) == {path.stem for path in MART_FILES}
+    assert set(published) == MART_TABLES
     assert set(catalog) == set(published)
     for name, node in catalog.items():
         assert node["metadata"]["schema"] == "marts", name
@@ -85,13 +90,31 @@ def test_manifest_shows_every_mart_public_with_an_enforced_contract(docs_site, t
     published = _published_columns(test_settings.warehouse_url)
     manifest = _mart_nodes(_artifact(docs_site, "manifest.json"))
 
-    assert set(manifest) == {path.stem for path in MART_FILES}
+    assert set(manifest) == MART_TABLES
     for name, node in manifest.items():
         assert node["access"] == "public", name
         assert node["config"]["contract"]["enforced"] is True, name
         # The contract names every published column with the type it has in the table.
         contract = [(column["name"], column["data_type"]) for column in node["columns"].values()]
         assert contract == published[name], name
+
+
+def test_a_former_mart_name_is_a_deprecated_view_with_the_columns_of_its_table(
+    docs_site, test_settings
+):
+    tables = _published_columns(test_settings.warehouse_url)
+    views = _published_columns(test_settings.warehouse_url, kind="v")
+    nodes = {
+        key.split(".")[-1]: node
+        for key, node in _artifact(docs_site, "manifest.json")["nodes"].items()
+        if key.startswith("model.")
+    }
+
+    assert set(views) == set(DEPRECATED_ALIASES)
+    for alias, table in DEPRECATED_ALIASES.items():
+        assert views[alias] == tables[table], alias
+        assert nodes[alias]["deprecation_date"], alias
+        assert nodes[alias]["access"] == "public", alias
 
 
 def test_staging_and_intermediate_models_are_protected(docs_site):

@@ -83,7 +83,7 @@ def pack(pack_path) -> openpyxl.Workbook:
 def month(pack_path, test_settings) -> date:
     return scalar(
         test_settings.warehouse_url,
-        "select max(month) from marts.fct_customer_contribution_monthly",
+        "select max(month) from marts.customer_contribution_monthly",
     )
 
 
@@ -140,7 +140,7 @@ def test_contribution_sheet_rows_and_totals_tie_to_the_mart(pack, month, test_se
 def test_partition_totals_equal_the_customer_mart(pack, month, test_settings, sheet_name):
     customers = frame(
         test_settings.warehouse_url,
-        "select * from marts.fct_customer_contribution_monthly where month = %s",
+        "select * from marts.customer_contribution_monthly where month = %s",
         (month,),
     )
     _, _, totals = _table(pack[sheet_name])
@@ -150,7 +150,7 @@ def test_partition_totals_equal_the_customer_mart(pack, month, test_settings, sh
             assert _cents(totals[header]) == customers[column].sum(), header
     year_to_date = frame(
         test_settings.warehouse_url,
-        "select sum(net_contribution) as net from marts.fct_customer_contribution_monthly"
+        "select sum(net_contribution) as net from marts.customer_contribution_monthly"
         " where month between %s and %s",
         (month.replace(month=1), month),
     )
@@ -230,7 +230,7 @@ def test_top_customers_are_ranked_by_net_contribution_with_masked_names(pack, mo
     url = test_settings.warehouse_url
     contribution = frame(
         url,
-        "select customer_id, net_contribution from marts.fct_customer_contribution_monthly"
+        "select customer_id, net_contribution from marts.customer_contribution_monthly"
         " where month = %s",
         (month,),
     )

@@ -67,7 +67,7 @@ def test_every_reconciliation_row_ties_out(first_run, test_settings):
     # Every month of the contribution mart is reconciled on all four lines.
     months = frame(
         test_settings.warehouse_url,
-        "select distinct month from marts.fct_customer_contribution_monthly",
+        "select distinct month from marts.customer_contribution_monthly",
     )
     assert reconciliation.groupby("month")["gl_line"].nunique().to_dict() == {
         month: len(GL_LINES) for month in months["month"]
@@ -98,7 +98,7 @@ def test_unallocated_share_and_alarm_follow_the_ledger_and_the_contribution_mart
         "select month, sum(loan_interest_income) as interest_income,"
         " sum(deposit_interest_expense) as interest_expense, sum(fee_income) as fee_income,"
         " sum(cost_to_serve) as operating_expense"
-        " from marts.fct_customer_contribution_monthly group by month",
+        " from marts.customer_contribution_monthly group by month",
     ).set_index("month")
     ledger = _ledger_from_exports(test_settings.erp_export_dir)
     threshold = Decimal(str(dbt_var("gl_unallocated_share_alarm")))

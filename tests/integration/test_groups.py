@@ -63,7 +63,7 @@ def test_group_concentration_matches_pandas(members, test_settings):
     contributions = frame(
         url,
         "select customer_id, month, gross_contribution, net_contribution, credit_exposure"
-        " from marts.fct_customer_contribution_monthly",
+        " from marts.customer_contribution_monthly",
     )
     tiers = frame(
         url, "select customer_id, month, contribution_l12m from marts.customer_tier_monthly"

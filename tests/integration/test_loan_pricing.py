@@ -74,7 +74,7 @@ def expected_loan_pricing(url: str, variables: dict) -> pd.DataFrame:
     contribution = frame(
         url,
         "select customer_id, month, net_contribution, raroc"
-        " from marts.fct_customer_contribution_monthly",
+        " from marts.customer_contribution_monthly",
     )
     ratios = pd.read_csv(CAPITAL_RATIOS_CSV)
 

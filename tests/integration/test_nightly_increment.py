@@ -50,7 +50,7 @@ LATE_POSTED_AT = MOMENT - timedelta(hours=12)
 # Month tables built on transactions, which the late one changes, and the others.
 MONTH_TABLES_ON_TRANSACTIONS = (
     "intermediate.int_account_activity_months_costed",
-    "marts.fct_customer_contribution_monthly",
+    "marts.customer_contribution_monthly",
     "marts.contribution_by_product_family_monthly",
     "marts.customer_tier_monthly",
     "marts.customer_lifecycle_monthly",

@@ -93,7 +93,7 @@ def test_monthly_fee_income_equals_core_banking_fee_postings(first_run, test_set
     expected = fees.groupby("month")["amount"].sum()
     published = frame(
         test_settings.warehouse_url,
-        "select month, sum(fee_income) as fee_income from marts.fct_customer_contribution_monthly"
+        "select month, sum(fee_income) as fee_income from marts.customer_contribution_monthly"
         " group by month",
     ).set_index("month")["fee_income"]
     assert published.to_dict() == expected.to_dict()
@@ -143,8 +143,7 @@ def test_net_interest_income_matches_an_independent_computation(first_run, test_
     expected = _independent_nii(test_settings)
     published = frame(
         test_settings.warehouse_url,
-        "select customer_id, month, deposit_nii, loan_nii"
-        " from marts.fct_customer_contribution_monthly",
+        "select customer_id, month, deposit_nii, loan_nii from marts.customer_contribution_monthly",
     ).set_index(["customer_id", "month"])
     joined = expected.join(published.astype(float), rsuffix="_published", how="inner")
     assert len(joined) == len(expected)
@@ -154,7 +153,7 @@ def test_net_interest_income_matches_an_independent_computation(first_run, test_
     assert abs(expected["deposit_nii"].sum()) > 0 and abs(expected["loan_nii"].sum()) > 0
 
 
-CONTRIBUTION_TOTAL = "select sum(gross_contribution) from marts.fct_customer_contribution_monthly"
+CONTRIBUTION_TOTAL = "select sum(gross_contribution) from marts.customer_contribution_monthly"
 
 
 @dataclass(frozen=True)
@@ -237,7 +236,7 @@ def test_rerun_after_a_blocked_run_republishes_the_same_numbers(blocked_run, tes
     warehouse = test_settings.warehouse_url
     fingerprint = (
         "select count(*), sum(gross_contribution), sum(deposit_nii), sum(loan_nii),"
-        " sum(fee_income) from marts.fct_customer_contribution_monthly"
+        " sum(fee_income) from marts.customer_contribution_monthly"
     )
     before = _scalar_row(warehouse, fingerprint)
     assert before[1] == blocked_run.contribution_before

@@ -29,7 +29,7 @@ def contributions(first_run, test_settings) -> pd.DataFrame:
         " contribution.gross_contribution, contribution.cost_to_serve,"
         " contribution.expected_loss, contribution.raroc, customer.customer_type,"
         " customer.segment"
-        " from marts.fct_customer_contribution_monthly as contribution"
+        " from marts.customer_contribution_monthly as contribution"
         " left join staging.stg_core_banking__customers as customer"
         " on contribution.customer_id = customer.customer_id",
     )

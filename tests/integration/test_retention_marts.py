@@ -218,8 +218,7 @@ def test_logo_and_contribution_retention_match_pandas(retention_inputs):
     )
     gross = frame(
         url,
-        "select customer_id, month, gross_contribution"
-        " from marts.fct_customer_contribution_monthly",
+        "select customer_id, month, gross_contribution from marts.customer_contribution_monthly",
     )
     gross["gross_contribution"] = gross["gross_contribution"].astype(float)
     months = retention_inputs["months"]
@@ -291,7 +290,7 @@ def expected_lifetime_values(retention_inputs) -> pd.DataFrame:
     tiers = frame(url, "select customer_id, month, tier from marts.customer_tier_monthly")
     net = frame(
         url,
-        "select customer_id, month, net_contribution from marts.fct_customer_contribution_monthly",
+        "select customer_id, month, net_contribution from marts.customer_contribution_monthly",
     )
     net["net_contribution"] = net["net_contribution"].astype(float)
     months = sorted(tiers["month"].unique())

@@ -131,7 +131,7 @@ def expected_rm_rows(url: str, marts: str = "marts") -> pd.DataFrame:
     contribution = frame(
         url,
         "select customer_id, month, gross_contribution, net_contribution"
-        f" from {marts}.fct_customer_contribution_monthly",
+        f" from {marts}.customer_contribution_monthly",
     ).merge(customer_rm, on="customer_id")
     contribution["month"] = pd.to_datetime(contribution["month"])
     by_rm_month(

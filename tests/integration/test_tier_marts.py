@@ -7,10 +7,10 @@ Expected values are computed here with pandas from lower-level tables and the va
   ``staging.stg_core_banking__customers``; the reporting months from the staging
   balances and fee postings;
 - contribution_l12m and net_contribution_l12m from
-  ``marts.fct_customer_contribution_monthly`` and AUM from
+  ``marts.customer_contribution_monthly`` and AUM from
   ``marts.fct_account_balance_monthly``;
 - the migration matrix from the published tiers (``marts.customer_tier_monthly``: only
-  customer_id, month and tier) and ``marts.fct_customer_contribution_monthly``.
+  customer_id, month and tier) and ``marts.customer_contribution_monthly``.
 
 Tolerances: sub-tier reasons, row keys and customer counts must match exactly; money
 to the cent (0.01 CNY). Percentiles are rounded to 6 decimals before the thresholds
@@ -198,7 +198,7 @@ def inputs(first_run, test_settings) -> dict:
     contributions = frame(
         url,
         "select customer_id, month as contribution_month, gross_contribution, net_contribution"
-        " from marts.fct_customer_contribution_monthly",
+        " from marts.customer_contribution_monthly",
     )
     contributions["contribution_month"] = pd.to_datetime(contributions["contribution_month"])
     for column in ("gross_contribution", "net_contribution"):

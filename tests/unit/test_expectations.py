@@ -211,7 +211,7 @@ def build_marts(
                timestamptz '2026-01-01' as valid_from, timestamptz '9999-12-31' as valid_to,
                true as is_current
         from generate_series(1, 10) as n""",
-        """create table {s}.fct_customer_contribution_monthly (
+        """create table {s}.customer_contribution_monthly (
             customer_id, month, deposit_average_balance, loan_average_balance, deposit_nii,
             loan_nii, fee_income, fee_settlement, fee_wealth_management, fee_agency_insurance,
             fee_cards, fee_e_banking, fee_international, fee_investment_banking,

@@ -25,17 +25,20 @@
             ~ "]::text[])"
         ).columns[0].values()[0] %}
         {% set model_names = marts | map(attribute='alias') | list %}
-        {% set tables = run_query(
-            "select tablename from pg_tables where schemaname = '" ~ build ~ "' order by tablename"
-        ).columns[0].values() %}
-        {% for table in tables %}
+        {% set relations = run_query(
+            "select relname, case relkind when 'v' then 'view' else 'table' end from pg_class"
+            ~ " where relnamespace = to_regnamespace('" ~ build ~ "')"
+            ~ " and relkind in ('r', 'p', 'v') order by relname"
+        ) %}
+        {% set tables = relations.columns[0].values() %}
+        {% for table, kind in relations.rows %}
             {% if table in model_names %}
                 {#- dbt listed the relations before this hook ran. -#}
                 {% do adapter.cache_added(api.Relation.create(
-                    database=target.database, schema=build, identifier=table, type='table'
+                    database=target.database, schema=build, identifier=table, type=kind
                 )) %}
             {% else %}
-                {% do run_query('drop table ' ~ build ~ '.' ~ adapter.quote(table) ~ ' cascade') %}
+                {% do run_query('drop ' ~ kind ~ ' if exists ' ~ build ~ '.' ~ adapter.quote(table) ~ ' cascade') %}
             {% endif %}
         {% endfor %}
         {{ log('marts build area: ' ~ outcome ~ ', ' ~ tables | select('in', model_names) | list | length

@@ -173,7 +173,7 @@ TOP_CUSTOMERS = Sheet(
     query=(
         "with year_to_date as ("
         " select customer_id, sum(net_contribution) as net_contribution_ytd"
-        " from marts.fct_customer_contribution_monthly"
+        " from marts.customer_contribution_monthly"
         " where month between %(year_start)s and %(month)s group by customer_id)"
         " select row_number() over (order by contribution.net_contribution desc,"
         " contribution.customer_id) as rank, contribution.customer_id,"
@@ -181,7 +181,7 @@ TOP_CUSTOMERS = Sheet(
         " contribution.gross_contribution, contribution.cost_to_serve,"
         " contribution.expected_loss, contribution.capital_charge,"
         " contribution.net_contribution, year_to_date.net_contribution_ytd, contribution.raroc"
-        " from marts.fct_customer_contribution_monthly as contribution"
+        " from marts.customer_contribution_monthly as contribution"
         " inner join year_to_date on contribution.customer_id = year_to_date.customer_id"
         " left join marts.customer_360 as customer"
         " on contribution.customer_id = customer.customer_id"

@@ -33,7 +33,11 @@ begin
         drop schema if exists {marts_build};
         alter schema marts_previous rename to {marts_build};
         alter schema {marts_build} owner to {transformer};
-        for table_name in select tablename from pg_tables where schemaname = '{marts_build}' loop
+        -- Tables and the views of deprecated mart names alike (ALTER TABLE takes both).
+        for table_name in
+            select relname from pg_class
+            where relnamespace = '{marts_build}'::regnamespace and relkind in ('r', 'p', 'v')
+        loop
             execute format('alter table {marts_build}.%I owner to {transformer}', table_name);
         end loop;
         return 'recycled';

@@ -61,7 +61,11 @@ begin
     alter schema {marts_build} rename to marts;
     -- Taken from the transformer, so dbt can no longer change what was published.
     alter schema marts owner to current_user;
-    for table_name in select tablename from pg_tables where schemaname = 'marts' loop
+    -- Tables and the views of deprecated mart names alike (ALTER TABLE takes both).
+    for table_name in
+        select relname from pg_class
+        where relnamespace = 'marts'::regnamespace and relkind in ('r', 'p', 'v')
+    loop
         execute format('alter table marts.%I owner to current_user', table_name);
     end loop;
     -- The schema opens to exactly the roles dbt granted the tables or columns to.

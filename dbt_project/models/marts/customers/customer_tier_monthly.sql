@@ -34,7 +34,7 @@ customer_months_active as (
 
 contributions as (
 
-    select * from {{ ref('fct_customer_contribution_monthly') }}
+    select * from {{ ref('customer_contribution_monthly') }}
     where {{ rebuilt_months(scope, 'month', var('tier_lookback_months')) }}
 
 ),

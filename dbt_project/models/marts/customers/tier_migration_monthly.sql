@@ -20,7 +20,7 @@ customer_tiers as (
 
 contributions as (
 
-    select * from {{ ref('fct_customer_contribution_monthly') }}
+    select * from {{ ref('customer_contribution_monthly') }}
     where {{ rebuilt_months(scope, 'month', 1) }}
 
 ),

@@ -1,5 +1,5 @@
 -- Contribution per home branch of the customer and month, in CNY: the sums of
--- fct_customer_contribution_monthly over the customers whose core-banking
+-- customer_contribution_monthly over the customers whose core-banking
 -- home branch is the branch (customers missing from core banking fall under
 -- a null branch_id). Sums of rounded customer lines, so the branches of a
 -- month add up exactly to the customer mart. Year-to-date columns sum the
@@ -11,7 +11,7 @@ with
 
 contributions as (
 
-    select * from {{ ref('fct_customer_contribution_monthly') }}
+    select * from {{ ref('customer_contribution_monthly') }}
 
 ),
 

@@ -95,7 +95,7 @@ account_months_overhead_allocated as (
 
 customer_contributions as (
 
-    select * from {{ ref('fct_customer_contribution_monthly') }}
+    select * from {{ ref('customer_contribution_monthly') }}
     where {{ rebuilt_months(scope, 'month', 11) }}
 
 ),

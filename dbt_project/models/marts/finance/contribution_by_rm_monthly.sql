@@ -1,5 +1,5 @@
 -- Contribution per relationship manager and month, in CNY: the sums of
--- fct_customer_contribution_monthly over the customers assigned to the
+-- customer_contribution_monthly over the customers assigned to the
 -- manager (int_customer_rm_assigned: the CRM contact whose CIF equals the
 -- customer_id); customers without a manager fall under a null rm_id. The
 -- assignment is the current one, applied to every month. Sums of rounded
@@ -13,7 +13,7 @@ with
 
 contributions as (
 
-    select * from {{ ref('fct_customer_contribution_monthly') }}
+    select * from {{ ref('customer_contribution_monthly') }}
 
 ),
 

@@ -1,5 +1,5 @@
 -- Contribution per customer segment and month, in CNY: the sums of
--- fct_customer_contribution_monthly over the customers of the core-banking
+-- customer_contribution_monthly over the customers of the core-banking
 -- segment (retail: mass, affluent, private; corporate: sme, mid_market,
 -- large); customers missing from core banking fall under a null segment.
 -- Sums of rounded customer lines, so the segments of a month add up exactly
@@ -12,7 +12,7 @@ with
 
 contributions as (
 
-    select * from {{ ref('fct_customer_contribution_monthly') }}
+    select * from {{ ref('customer_contribution_monthly') }}
 
 ),
 

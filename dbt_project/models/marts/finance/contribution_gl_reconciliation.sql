@@ -3,7 +3,7 @@
 -- CNY. The month of a GL posting is its accounting period.
 --
 --   gl_amount           all postings of the line, every cost center
---   allocated_amount    what fct_customer_contribution_monthly carries:
+--   allocated_amount    what customer_contribution_monthly carries:
 --                         interest_income   = sum of loan_interest_income
 --                         interest_expense  = sum of deposit_interest_expense
 --                         fee_income        = sum of fee_income
@@ -45,7 +45,7 @@ cost_centers as (
 
 contributions as (
 
-    select * from {{ ref('fct_customer_contribution_monthly') }}
+    select * from {{ ref('customer_contribution_monthly') }}
 
 ),
 

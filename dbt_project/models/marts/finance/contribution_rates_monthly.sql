@@ -12,7 +12,7 @@
 --                         and deposit_capital_ratios_by_product_family
 --                         (interest-rate and liquidity capital on deposits,
 --                         `deposit_family <family>`)
---   contribution_rule     the dbt vars of fct_customer_contribution_monthly
+--   contribution_rule     the dbt vars of customer_contribution_monthly
 --                         and contribution_gl_reconciliation; the
 --                         relationship-manager cost rule in use (rate_key
 --                         `rm_cost_allocation_method <rule>`, rate_value 1)

@@ -6,7 +6,7 @@
 --        that month: campaigns and onboarding are budgeted for the month's
 --        intake as a whole, not per customer
 --   months_to_payback  months after the onboarding month until the cohort's
---        cumulative net contribution (EVA, fct_customer_contribution_monthly)
+--        cumulative net contribution (EVA, customer_contribution_monthly)
 --        covers its acquisition cost; 0 when the onboarding month alone pays it
 --        back, null while it has not
 --   retention_cost_per_customer_year  what keeping a customer costs: the
@@ -33,7 +33,7 @@ gl_postings as (
 
 contributions as (
 
-    select * from {{ ref('fct_customer_contribution_monthly') }}
+    select * from {{ ref('customer_contribution_monthly') }}
 
 ),
 

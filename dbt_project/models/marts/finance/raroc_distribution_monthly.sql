@@ -1,5 +1,5 @@
 -- How customers' RAROC is spread within each segment and month: the
--- percentiles of the annualised RAROC of fct_customer_contribution_monthly
+-- percentiles of the annualised RAROC of customer_contribution_monthly
 -- over the customer-months with economic capital at or above the
 -- raroc_min_economic_capital var, and the share of them inside the plausible
 -- band (vars raroc_plausible_min and raroc_plausible_max). A segment whose
@@ -11,7 +11,7 @@ with
 
 contributions as (
 
-    select * from {{ ref('fct_customer_contribution_monthly') }}
+    select * from {{ ref('customer_contribution_monthly') }}
 
 ),
 

@@ -29,7 +29,7 @@
 -- it is defined for every loan, and equals interest_rate >= minimum_rate
 -- wherever the minimum rate is.
 --
--- Relationship: the customer's month in fct_customer_contribution_monthly
+-- Relationship: the customer's month in customer_contribution_monthly
 -- (deposits, fees, all costs and all economic capital). It meets the hurdle
 -- when net_contribution >= 0: net contribution is the return less economic
 -- capital x hurdle / 12, so this is raroc >= hurdle without the division,
@@ -67,7 +67,7 @@ account_activity_months_costed as (
 
 customer_contribution as (
 
-    select * from {{ ref('fct_customer_contribution_monthly') }}
+    select * from {{ ref('customer_contribution_monthly') }}
 
 ),
 

@@ -85,28 +85,16 @@ DOCS_PORT ?= 8081
 docs: db-start ## Build the dbt docs of the published marts, serve them on http://127.0.0.1:8081 (DOCS_PORT=N)
 	@$(BIN)/cvw docs --port $(DOCS_PORT)
 
-UI_PID := .state/airflow_standalone.pid
-
-# The UI listens on the loopback interface only: Airflow's default, 0.0.0.0, would offer
-# it (and its generated admin password) to the whole network.
-ui: db-start ## Start the Airflow UI (airflow standalone) on http://127.0.0.1:8080 for the demo's DAG
-	@$(BIN)/cvw sources start
-	@eval "$$($(BIN)/python -m cvw.config)" && export PATH="$(CURDIR)/$(BIN):$$PATH" && \
-		export AIRFLOW__API__HOST=127.0.0.1 && \
-		$(BIN)/python -c 'from cvw import config, runner; runner.dbt_parse(config.load_settings())' && \
-		{ setsid airflow standalone > .state/airflow_standalone.log 2>&1 & echo $$! > $(UI_PID); }
-	@echo "Airflow UI starting on http://127.0.0.1:8080 (about 20 s); user admin, password in"
-	@echo ".state/airflow/simple_auth_manager_passwords.json.generated; log .state/airflow_standalone.log"
+# In the foreground with the CRM API beside it; Ctrl-C stops both.
+ui: db-start ## Serve the Airflow UI on http://127.0.0.1:8080 for the demo's DAG until Ctrl-C
+	@$(BIN)/cvw ui
 
 # Needs the demo's published marts (make demo); says so in one line when they are missing.
 bi: db-start bi-install ## Serve the Superset dashboards over the demo's marts on http://127.0.0.1:8088
 	@$(BIN)/cvw bi start
 
-stop: ## Stop Superset, the Airflow UI, the CRM API and the embedded PostgreSQL
+stop: ## Stop Superset and the embedded PostgreSQL
 	@-test -x $(BIN)/cvw && $(BIN)/cvw bi stop
-	@-if test -f $(UI_PID); then kill -INT -$$(cat $(UI_PID)) 2>/dev/null; sleep 5; \
-		kill -TERM -$$(cat $(UI_PID)) 2>/dev/null; rm -f $(UI_PID); echo "Airflow UI stopped"; fi
-	@-test -x $(BIN)/cvw && $(BIN)/cvw sources stop
 	@-test -x $(BIN)/cvw && $(BIN)/cvw db stop
 
 clean: stop ## Remove all generated state (database, source files, Airflow home, dbt target)

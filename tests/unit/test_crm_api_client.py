@@ -9,7 +9,9 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,8 +19,10 @@ import httpx
 import pytest
 
 from cvw.catalog import CRM
+from cvw.config import load_settings
 from cvw.extract.crm_client import CrmApiError, RetryPolicy, iter_pages, iter_records
 from cvw_sources.crm_api import CrmApiServer, make_server
+from cvw_sources.crm_api_process import serving
 
 TOKEN = "token-of-the-test-crm-api"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -381,7 +385,15 @@ def _listening_addresses(port: int) -> set[str]:
     return addresses
 
 
-def test_cli_start_status_stop(crm_db: Path, tmp_path: Path) -> None:
+def _wait_until_listening(port: int, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while _listening_addresses(port) == set():
+        assert process.poll() is None, process.communicate()[1]
+        assert time.monotonic() < deadline, "the CRM API did not start listening"
+        time.sleep(0.05)
+
+
+def test_cli_serve_on_loopback_with_a_private_token(crm_db: Path, tmp_path: Path) -> None:
     port = _free_port()
     state_dir = tmp_path / "state"
     # Without CRM_API_TOKEN the server generates its token under the state directory.
@@ -391,27 +403,12 @@ def test_cli_start_status_stop(crm_db: Path, tmp_path: Path) -> None:
         "CVW_CRM_PORT": str(port),
         "CRM_DB_PATH": str(crm_db),
     }
-
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "cvw", "sources", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-
+    command = [sys.executable, "-m", "cvw", "sources", "serve"]
+    server = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
-        started = cli("start")
-        assert started.returncode == 0, started.stderr
-        assert (state_dir / "crm_api.pid").exists()
-        assert cli("status").returncode == 0
-        assert cli("start").stdout.startswith("CRM API already running")
-        env["CVW_STATE_DIR"] = str(tmp_path / "other_state")
-        clash = cli("start")
-        env["CVW_STATE_DIR"] = str(state_dir)
-        assert clash.returncode == 1
-        assert clash.stderr.startswith(f"error: port {port} on 127.0.0.1 is already in use")
+        _wait_until_listening(port, server)
         assert _listening_addresses(port) == {"127.0.0.1"}
         token_file = state_dir / "secrets" / "crm_api_token"
         assert token_file.stat().st_mode & 0o777 == 0o600
@@ -429,15 +426,34 @@ def test_cli_start_status_stop(crm_db: Path, tmp_path: Path) -> None:
             )
         )
         assert len(records) == len(CONTACTS)
+        clash = subprocess.run(command, env=env, capture_output=True, text=True, timeout=30)
+        assert clash.returncode == 1
+        assert clash.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}")
+        assert len(clash.stderr.strip().splitlines()) == 1
     finally:
-        stopped = cli("stop")
-    assert stopped.returncode == 0, stopped.stderr
-    assert not (state_dir / "crm_api.pid").exists()
-    assert cli("status").returncode == 1
-    assert cli("stop").returncode == 0
-    log = (state_dir / "crm_api.log").read_text()
+        server.terminate()
+        _, log = server.communicate(timeout=30)
+    assert server.returncode == 0
     assert "GET /api/v1/contacts" in log and token not in log
 
-    bad = cli("start", "--port", "0")
-    assert bad.returncode != 0
+    bad = subprocess.run(
+        [*command, "--port", "0"], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == ["error: --port must be from 1 to 65535, got 0"]
+
+
+def test_serving_runs_the_api_for_the_block_only(crm_db: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    settings = replace(load_settings(), state_dir=tmp_path, crm_port=port, crm_db_path=crm_db)
+    with serving(settings):
+        assert _listening_addresses(port) == {"127.0.0.1"}
+        token = (tmp_path / "secrets" / "crm_api_token").read_text().strip()
+        response = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/health", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 200
+        with pytest.raises(RuntimeError, match=f"port {port} on 127.0.0.1 is already in use"):
+            with serving(settings):
+                pass
+    assert _listening_addresses(port) == set()

@@ -51,6 +51,7 @@ LATE_POSTED_AT = MOMENT - timedelta(hours=12)
 MONTH_TABLES_ON_TRANSACTIONS = (
     "intermediate.int_account_activity_months_costed",
     "marts.customer_contribution_monthly",
+    "intermediate.int_customer_months_sub_tiered",
     "marts.contribution_by_product_family_monthly",
     "marts.customer_tier_monthly",
     "marts.customer_lifecycle_monthly",

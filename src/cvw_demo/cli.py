@@ -27,9 +27,7 @@ def register(commands: Commands) -> None:
     commands.group_command("db", "status", "say whether the embedded PostgreSQL runs", _db_status)
     demo = commands.command("demo", "generate the sources and run the whole pipeline once", _demo)
     demo.add_argument("--skip-generate", action="store_true", help="reuse the source data")
-    ui = commands.command(
-        "ui", "serve the Airflow UI and the CRM API until Ctrl-C", _ui
-    )
+    ui = commands.command("ui", "serve the Airflow UI and the CRM API until Ctrl-C", _ui)
     ui.add_argument("--port", type=int, default=8080)
     bench = commands.command(
         "bench", "benchmark a full build, two nightly increments and bare dbt", _bench

@@ -16,15 +16,7 @@
 -- the grouping and the union into every input, but not through a left join
 -- onto the joined side. Each import is read once, so no CTE is materialized
 -- before the filter.
-{%- set fee_categories = [
-    'settlement',
-    'wealth_management',
-    'agency_insurance',
-    'cards',
-    'e_banking',
-    'international',
-    'investment_banking',
-] %}
+{%- set fee_categories = contribution_fee_categories() %}
 {%- set fee_columns = [] %}
 {%- for fee_category in fee_categories %}
 {%- do fee_columns.append('fee_' ~ fee_category) %}

@@ -42,15 +42,7 @@
     )
 }}
 
-{%- set fee_categories = [
-    'settlement',
-    'wealth_management',
-    'agency_insurance',
-    'cards',
-    'e_banking',
-    'international',
-    'investment_banking',
-] %}
+{%- set fee_categories = contribution_fee_categories() %}
 
 {%- set scope = month_scope(incremental_lineage()) %}
 

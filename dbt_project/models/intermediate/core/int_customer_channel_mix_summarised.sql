@@ -58,10 +58,9 @@ channel_counts_by_customer as (
         customer_id,
         window_start_date,
         window_end_date,
-        count(*) filter (where channel = 'branch') as branch_count,
-        count(*) filter (where channel = 'atm') as atm_count,
-        count(*) filter (where channel = 'online') as online_count,
-        count(*) filter (where channel = 'mobile') as mobile_count,
+        {%- for channel in transaction_channels() %}
+        count(*) filter (where channel = '{{ channel }}') as {{ channel }}_count,
+        {%- endfor %}
         count(*) as transaction_count
     from transactions_in_window
     group by
@@ -77,15 +76,11 @@ final as (
         customer_id,
         window_start_date,
         window_end_date,
-        transaction_count,
-        cast(round(1.0 * branch_count / transaction_count, 6) as numeric(9, 6))
-            as channel_share_branch,
-        cast(round(1.0 * atm_count / transaction_count, 6) as numeric(9, 6))
-            as channel_share_atm,
-        cast(round(1.0 * online_count / transaction_count, 6) as numeric(9, 6))
-            as channel_share_online,
-        cast(round(1.0 * mobile_count / transaction_count, 6) as numeric(9, 6))
-            as channel_share_mobile
+        {%- for channel in transaction_channels() %}
+        cast(round(1.0 * {{ channel }}_count / transaction_count, 6) as numeric(9, 6))
+            as channel_share_{{ channel }},
+        {%- endfor %}
+        transaction_count
     from channel_counts_by_customer
 
 )

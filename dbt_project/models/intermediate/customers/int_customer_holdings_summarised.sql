@@ -5,7 +5,7 @@
 -- open account or a balance at that month end: a customer can have a
 -- month-end balance on an account closed since, and an open account without
 -- a balance yet. Absent facts stay null; customer_360 shows them as 0.
-{%- set product_families = ['current_deposit', 'term_deposit', 'loan', 'card', 'wealth'] %}
+{%- set product_families = product_families() %}
 with
 
 accounts as (

@@ -6,8 +6,8 @@
 -- The per-customer facts come from intermediate models, each with a row only
 -- for the customers it has facts for; here they are joined to every customer
 -- and an absent count or balance becomes 0.
-{%- set product_families = ['current_deposit', 'term_deposit', 'loan', 'card', 'wealth'] %}
-{%- set channels = ['branch', 'atm', 'online', 'mobile'] %}
+{%- set product_families = product_families() %}
+{%- set channels = transaction_channels() %}
 with
 
 customers as (

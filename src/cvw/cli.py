@@ -54,24 +54,18 @@ class Commands:
         return parser
 
     def group_command(
-        self, group: str, name: str, help: str, handler: Handler
+        self, group: str, name: str, help: str, handler: Handler, group_help: str = ""
     ) -> argparse.ArgumentParser:
-        """``cvw <group> <name>``; the group is created by whichever package names it first."""
+        """``cvw <group> <name>``; the group is created, with ``group_help``, by whichever
+        package names it first."""
         if group not in self._groups:
-            group_parser = self._top.add_parser(group, help=_GROUP_HELP.get(group, group))
+            group_parser = self._top.add_parser(group, help=group_help or group)
             self._groups[group] = group_parser.add_subparsers(
                 dest=f"{group}_command", required=True, metavar="COMMAND"
             )
         parser = self._groups[group].add_parser(name, help=help, description=help)
         parser.set_defaults(handler=handler)
         return parser
-
-
-_GROUP_HELP = {
-    "db": "the warehouse database: roles, URLs, and the embedded server",
-    "sources": "the simulated source systems: generate them, serve the CRM API",
-    "bi": "Apache Superset dashboards over the published marts",
-}
 
 
 def iso_date(text: str) -> date:
@@ -85,8 +79,9 @@ def nightly_moment(logical_date: date) -> datetime:
     return datetime.combine(logical_date, NIGHTLY_START)
 
 
-def run_nights(settings: Settings, dates: Sequence[date]) -> int:
-    """Run the nightly DAG once per date, in order, stopping at the first failed night.
+def run_nights(settings: Settings, moments: Sequence[datetime]) -> None:
+    """Run the nightly DAG once per logical moment, in order, stopping at the first
+    failed night, and print what the last one published.
 
     A later night builds on the marts an earlier one published, so a failure is
     never skipped over.
@@ -94,11 +89,11 @@ def run_nights(settings: Settings, dates: Sequence[date]) -> int:
     from cvw import runner
     from cvw.summary import render, render_failed_run
 
+    print("==> Parsing the dbt project and preparing Airflow", flush=True)
     manifest = runner.dbt_parse(settings)
     runner.airflow_db_migrate(settings)
-    for number, logical_date in enumerate(dates, start=1):
-        moment = nightly_moment(logical_date)
-        print(f"==> Night {number}/{len(dates)}: DAG {runner.DAG_ID} for {moment.isoformat()}")
+    for number, moment in enumerate(moments, start=1):
+        print(f"==> Night {number}/{len(moments)}: DAG {runner.DAG_ID} for {moment.isoformat()}")
         result = runner.run_dag(settings, moment)
         if not result.succeeded:
             failure = render_failed_run(
@@ -106,20 +101,24 @@ def run_nights(settings: Settings, dates: Sequence[date]) -> int:
             )
             raise RuntimeError(failure)
     dbt_tasks = sum(1 for task in result.task_states if task.startswith("dbt_build."))
-    pack = settings.finance_pack_path(dates[-1])
-    print(render(settings.warehouse_url, dates[-1], manifest, dbt_tasks, pack))
-    return 0
+    logical_date = moments[-1].date()
+    pack = settings.finance_pack_path(logical_date)
+    print()
+    print(render(settings.warehouse_url, logical_date, manifest, dbt_tasks, pack))
 
 
 def _run(args: argparse.Namespace) -> int:
-    return run_nights(load_settings(), [args.date])
+    run_nights(load_settings(), [nightly_moment(args.date)])
+    return 0
 
 
 def _backfill(args: argparse.Namespace) -> int:
     if args.to < args.from_:
         raise UsageError(f"--to {args.to} is before --from {args.from_}")
     days = (args.to - args.from_).days + 1
-    return run_nights(load_settings(), [args.from_ + timedelta(days=n) for n in range(days)])
+    moments = [nightly_moment(args.from_ + timedelta(days=n)) for n in range(days)]
+    run_nights(load_settings(), moments)
+    return 0
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -130,10 +129,11 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    from cvw.docs_site import build, serve
+    from cvw import runner
+    from cvw.docs_site import serve
 
     settings = load_settings()
-    site = build(settings)
+    site = runner.dbt_docs_generate(settings)
     print(f"dbt docs built in {site}")
     return 0 if args.no_serve else serve(settings, site, args.port)
 
@@ -185,7 +185,11 @@ def _register_warehouse(commands: Commands) -> None:
     docs.add_argument("--port", type=int, default=8081)
     docs.add_argument("--no-serve", action="store_true", help="build the site only")
     url = commands.group_command(
-        "db", "url", "print the warehouse URL, or a role's URL with its password", _db_url
+        "db",
+        "url",
+        "print the warehouse URL, or a role's URL with its password",
+        _db_url,
+        group_help="the warehouse database: roles, URLs, and the embedded server",
     )
     url.add_argument("role", nargs="?")
     commands.group_command(

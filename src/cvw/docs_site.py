@@ -17,10 +17,6 @@ from cvw.config import Settings
 HOST = "127.0.0.1"
 
 
-def build(settings: Settings) -> Path:
-    return runner.dbt_docs_generate(settings)
-
-
 def serve(settings: Settings, site: Path, port: int) -> int:
     print(f"Serving on http://{HOST}:{port} (this machine only); Ctrl-C stops it")
     command = [

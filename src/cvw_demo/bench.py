@@ -243,8 +243,8 @@ def run_bench(args: argparse.Namespace) -> int:
     from cvw.access import bootstrap
     from cvw.config import load_settings
     from cvw_demo import embedded_pg
+    from cvw_sources.cli import configured_params, generate_configured
     from cvw_sources.crm_api_process import serving
-    from cvw_sources.generate import GeneratorParams, generate
     from cvw_sources.generate.next_day import append_next_day
 
     settings = load_settings()
@@ -259,9 +259,7 @@ def run_bench(args: argparse.Namespace) -> int:
         "first_increment": full_moment + timedelta(days=1),
         "increment": full_moment + timedelta(days=2),
     }
-    params = GeneratorParams(
-        seed=settings.seed, customers=settings.customers, months=settings.months, as_of=as_of
-    )
+    params = configured_params(settings)
     generated_stamp = settings.state_dir / "sources" / "generated.json"
 
     embedded_pg.start(settings)
@@ -270,13 +268,8 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.regenerate or stamp.get("params") != params.as_json() or stamp.get("next_day"):
         title = f"Generating sources ({params.customers:,} customers x {params.months} months)"
         with watch.time("generate", title):
-            generate(
-                params,
-                core_banking_url=settings.core_banking_url,
-                erp_export_dir=settings.erp_export_dir,
-                crm_db_path=settings.crm_db_path,
-                truth_dir=settings.truth_dir,
-                progress=lambda message: print(f"    {message}", flush=True),
+            generate_configured(
+                params, settings, progress=lambda message: print(f"    {message}", flush=True)
             )
         stamp = {"params": params.as_json(), "generate_s": watch.seconds["generate"]}
         generated_stamp.write_text(json.dumps(stamp))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 from cvw.cli import Commands
-from cvw.config import load_settings
+from cvw.config import Settings, load_settings
 from cvw_demo import embedded_pg
 from cvw_demo import superset as bi
 
@@ -34,7 +34,13 @@ def register(commands: Commands) -> None:
     )
     bench.add_argument("--size", choices=["S", "M"], required=True)
     bench.add_argument("--regenerate", action="store_true", help="generate sources again")
-    start = commands.group_command("bi", "start", "serve the Superset dashboards", _bi_start)
+    start = commands.group_command(
+        "bi",
+        "start",
+        "serve the Superset dashboards",
+        _bi_start,
+        group_help="Apache Superset dashboards over the published marts",
+    )
     start.add_argument("--port", type=int, default=bi.DEFAULT_PORT)
     commands.group_command("bi", "stop", "stop Superset", _bi_stop)
     commands.group_command("bi", "status", "say whether Superset runs", _bi_status)
@@ -44,32 +50,33 @@ def register(commands: Commands) -> None:
     )  # fmt: skip
 
 
-def _embedded_only(command: str) -> bool:
+def _embedded_settings(command: str) -> Settings | None:
+    """The settings, or None (said in one line) when WAREHOUSE_URL names another server."""
     settings = load_settings()
-    if not settings.embedded:
-        print(f"WAREHOUSE_URL is set ({settings.warehouse_url}): no embedded server to {command}")
-    return settings.embedded
+    if settings.embedded:
+        return settings
+    print(f"WAREHOUSE_URL is set ({settings.warehouse_url}): no embedded server to {command}")
+    return None
 
 
 def _db_start(args: argparse.Namespace) -> int:
-    if _embedded_only("start"):
-        settings = load_settings()
+    if settings := _embedded_settings("start"):
         embedded_pg.start(settings)
         print(f"PostgreSQL running on 127.0.0.1:{settings.pg_port} (data in {settings.pgdata})")
     return 0
 
 
 def _db_stop(args: argparse.Namespace) -> int:
-    if _embedded_only("stop"):
-        stopped = embedded_pg.stop(load_settings())
+    if settings := _embedded_settings("stop"):
+        stopped = embedded_pg.stop(settings)
         print("PostgreSQL stopped" if stopped else "PostgreSQL was not running")
     return 0
 
 
 def _db_status(args: argparse.Namespace) -> int:
-    if not _embedded_only("check"):
+    settings = _embedded_settings("check")
+    if settings is None:
         return 0
-    settings = load_settings()
     running = embedded_pg.is_running(settings)
     print(f"PostgreSQL {'running' if running else 'stopped'} on 127.0.0.1:{settings.pg_port}")
     return 0 if running else 1

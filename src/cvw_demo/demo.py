@@ -13,14 +13,12 @@ import argparse
 import time
 from datetime import UTC, date, datetime, timedelta
 
-from cvw import runner
 from cvw.access import url_with_password
+from cvw.cli import run_nights
 from cvw.config import load_settings
-from cvw.summary import render, render_failed_run
 from cvw_demo import embedded_pg
-from cvw_sources.cli import describe, generate_configured
+from cvw_sources.cli import configured_params, describe, generate_configured
 from cvw_sources.crm_api_process import serving
-from cvw_sources.generate import GeneratorParams
 
 
 def step(message: str) -> float:
@@ -47,9 +45,7 @@ def run_demo(args: argparse.Namespace) -> int:
         for url in (settings.warehouse_url, settings.core_banking_url):
             embedded_pg.ensure_database_of(url)
     if not args.skip_generate:
-        params = GeneratorParams(
-            seed=settings.seed, customers=settings.customers, months=settings.months, as_of=as_of
-        )
+        params = configured_params(settings)
         started = step(
             f"Generating source systems (seed {params.seed}, {params.customers} customers,"
             f" {params.months} months to {params.as_of})"
@@ -61,25 +57,7 @@ def run_demo(args: argparse.Namespace) -> int:
         done(started)
     with serving(settings):
         print(f"==> CRM API serving on port {settings.crm_port} for the run", flush=True)
-        started = step("Parsing the dbt project and preparing Airflow")
-        manifest = runner.dbt_parse(settings)
-        runner.airflow_db_migrate(settings)
-        done(started)
-        started = step(f"Running DAG {runner.DAG_ID} for {logical_moment.isoformat()}")
-        result = runner.run_dag(settings, logical_moment)
-        done(started)
-    print()
-    if not result.succeeded:
-        # The closing report reads tables a failed run may never have created.
-        raise RuntimeError(
-            render_failed_run(
-                result.state, result.task_states, result.task_errors(), result.log_path
-            )
-        )
-    dbt_tasks = sum(1 for task in result.task_states if task.startswith("dbt_build."))
-    logical_date = logical_moment.date()
-    pack = settings.finance_pack_path(logical_date)
-    print(render(settings.warehouse_url, logical_date, manifest, dbt_tasks, pack))
+        run_nights(settings, [logical_moment])
     kept = "; the embedded PostgreSQL keeps running (make stop)" if settings.embedded else ""
     print(f"Demo finished in {time.monotonic() - total:.0f} s{kept}.")
     if settings.embedded:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -27,7 +28,11 @@ RATES = ("crm_missing_cif_rate", "crm_mistyped_cif_rate", "crm_duplicate_contact
 
 def register(commands: Commands) -> None:
     parser = commands.group_command(
-        "sources", "generate", "generate the simulated core banking, ERP and CRM", _generate
+        "sources",
+        "generate",
+        "generate the simulated core banking, ERP and CRM",
+        _generate,
+        group_help="the simulated source systems: generate them, serve the CRM API",
     )
     parser.add_argument("--seed", type=int, help="default CVW_SEED")
     parser.add_argument("--customers", type=int, help="default CVW_CUSTOMERS")
@@ -41,19 +46,31 @@ def register(commands: Commands) -> None:
     crm_api_process.register(commands)
 
 
-def params_from(args: argparse.Namespace) -> GeneratorParams:
-    """Parameters from the command line over the configured defaults."""
+def configured_params(settings: Settings) -> GeneratorParams:
+    """The size and seed the configuration names (CVW_SEED, CVW_CUSTOMERS, ...)."""
+    return GeneratorParams(
+        seed=settings.seed,
+        customers=settings.customers,
+        months=settings.months,
+        as_of=date.fromisoformat(settings.as_of),
+    )
+
+
+def params_from(args: argparse.Namespace, settings: Settings) -> GeneratorParams:
+    """Parameters from the command line over the configured ones."""
+    given = {
+        "seed": args.seed,
+        "customers": args.customers,
+        "months": args.months,
+        "as_of": args.as_of,
+        "erp_bad_rows_per_file": args.erp_bad_rows_per_file,
+        **{name: getattr(args, name) for name in RATES},
+    }
     try:
-        settings = load_settings()
-        values = {
-            "seed": settings.seed if args.seed is None else args.seed,
-            "customers": settings.customers if args.customers is None else args.customers,
-            "months": settings.months if args.months is None else args.months,
-            "as_of": date.fromisoformat(settings.as_of) if args.as_of is None else args.as_of,
-            "erp_bad_rows_per_file": args.erp_bad_rows_per_file,
-            **{name: getattr(args, name) for name in RATES},
-        }
-        return GeneratorParams(**values)
+        return replace(
+            configured_params(settings),
+            **{name: value for name, value in given.items() if value is not None},
+        )
     except ValueError as error:
         raise UsageError(str(error)) from None
 
@@ -97,10 +114,13 @@ def generate_configured(
 
 
 def _generate(args: argparse.Namespace) -> int:
-    params = params_from(args)
+    try:
+        settings = load_settings()
+    except ValueError as error:
+        raise UsageError(f"invalid configuration: {error}") from None
+    params = params_from(args, settings)
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be 1 or more, got {args.workers}")
-    settings = load_settings()
     summary = generate_configured(params, settings, progress=print, workers=args.workers)
     print(describe(summary, settings.core_banking_url))
     print(f"  ERP exports in {settings.erp_export_dir}")

@@ -17,8 +17,8 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("CVW_STATE_DIR", str(PROJECT_ROOT / ".state" / "test"))
-os.environ.setdefault("CVW_PG_PORT", "55433")
-os.environ.setdefault("CVW_CRM_PORT", "58091")
+os.environ.setdefault("CVW_PG_PORT", "25433")
+os.environ.setdefault("CVW_CRM_PORT", "28091")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 

@@ -162,8 +162,10 @@ def load_settings() -> Settings:
     # installation creates its files for its owner only (0600 / 0700).
     os.umask(0o077)
     state_dir = Path(_env("CVW_STATE_DIR", str(PROJECT_ROOT / ".state"))).resolve()
-    pg_port = int(_env("CVW_PG_PORT", "55432"))
-    crm_port = int(_env("CVW_CRM_PORT", "58080"))
+    # Below 32768, outside Linux's ephemeral range: a port in that range can be
+    # held by any outgoing connection at the moment a server binds it.
+    pg_port = int(_env("CVW_PG_PORT", "25432"))
+    crm_port = int(_env("CVW_CRM_PORT", "28080"))
     # Passwords are never part of a URL: libpq reads them from the passfile.
     passfile = quote(str(state_dir / "secrets" / "pgpass"), safe="/")
     warehouse_url = _env(

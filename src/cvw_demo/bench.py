@@ -53,7 +53,7 @@ from cvw.config import PROJECT_ROOT
 from cvw.db_rows import one_row, one_value
 
 SIZES = {"S": (1_000, 13), "M": (100_000, 24)}
-PORTS = {"S": (55436, 58096), "M": (55437, 58097)}
+PORTS = {"S": (25436, 28096), "M": (25437, 28097)}
 BENCH_DIR = PROJECT_ROOT / ".state" / "bench"
 LARGEST_SOURCE_TABLE = "transactions"
 

@@ -22,11 +22,11 @@ from tests.integration.frames import frame
 
 pytestmark = pytest.mark.integration
 
-DEMO_PORT = 55434
+DEMO_PORT = 25434
 DEMO_ENV = {
     "CVW_STATE_DIR": str(PROJECT_ROOT / ".state" / "test_demo"),
     "CVW_PG_PORT": str(DEMO_PORT),
-    "CVW_CRM_PORT": "58092",
+    "CVW_CRM_PORT": "28092",
 }
 # Variables that would point the demo at someone else's systems.
 EXTERNAL = ("WAREHOUSE_URL", "CORE_BANKING_URL", "ERP_EXPORT_DIR", "CRM_API_URL", "CRM_DB_PATH")

@@ -47,8 +47,10 @@ lock-bi: ## Re-resolve requirements/superset.in into Superset's hashed lock file
 	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes \
 		requirements/superset.in -o requirements/superset.lock
 
-chromium: ## Check that Debian's chromium (for the dashboard test) is installed
+chromium: ## Check that the Debian programs the tests run (chromium, java, redis-server) are installed
 	@command -v chromium > /dev/null || { echo "error: chromium is missing: apt-get install chromium"; exit 1; }
+	@command -v java > /dev/null || { echo "error: java is missing: apt-get install openjdk-17-jre-headless"; exit 1; }
+	@command -v redis-server > /dev/null || { echo "error: redis-server is missing: apt-get install redis-server"; exit 1; }
 
 db-start: install ## Start the embedded PostgreSQL (no-op when WAREHOUSE_URL is set)
 	@$(BIN)/cvw db start

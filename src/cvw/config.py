@@ -27,6 +27,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # advises for production builds. Every data test still runs every night.
 DBT_NIGHTLY_BUILD_FLAGS = ("--exclude-resource-type", "unit_test")
 _Number = TypeVar("_Number", int, float)
+# Where dbt builds the warehouse: PostgreSQL, or Apache Spark over a Parquet copy
+# of the raw landings (cvw.lake). PostgreSQL keeps the landing itself either way.
+ENGINES = ("postgres", "spark")
 
 
 def _env(name: str, default: str) -> str:
@@ -79,6 +82,10 @@ class Settings:
     alert_webhook_timeout_s: float
     # Where each publish's monthly finance pack (Excel workbook) is written.
     finance_pack_dir: Path
+    # The engine dbt builds on (ENGINES) and, for Spark, the Parquet copy of the
+    # raw landings it reads (cvw.lake).
+    engine: str
+    lake_dir: Path
 
     @property
     def embedded(self) -> bool:
@@ -139,6 +146,11 @@ class Settings:
     @property
     def airflow_log_dir(self) -> Path:
         return self.airflow_home / "logs"
+
+    @property
+    def spark_dir(self) -> Path:
+        """Spark's warehouse and Derby metastore: one Spark process at a time may open them."""
+        return self.state_dir / "spark"
 
     def finance_pack_path(self, logical_date: date) -> Path:
         """The finance pack of one logical date; a rerun of the date replaces it."""
@@ -220,7 +232,16 @@ def load_settings() -> Settings:
         # must not hold the callback (and the next alert) for long.
         alert_webhook_timeout_s=_positive("ALERT_WEBHOOK_TIMEOUT_S", "10", float),
         finance_pack_dir=Path(_env("CVW_FINANCE_PACK_DIR", str(state_dir / "finance_packs"))),
+        engine=_choice("CVW_ENGINE", "postgres", ENGINES),
+        lake_dir=Path(_env("CVW_LAKE_DIR", str(state_dir / "lake"))).resolve(),
     )
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _env(name, default).lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 def _positive(name: str, default: str, kind: type[_Number]) -> _Number:
@@ -261,6 +282,41 @@ def dbt_env(url: str) -> dict[str, str]:
         "WAREHOUSE_DB": parts.path.lstrip("/") or "warehouse",
         # dbt's profile has no passfile option; libpq takes it from the environment.
         **({"PGPASSFILE": passfile[0]} if passfile else {}),
+    }
+
+
+def spark_conf(settings: Settings) -> dict[str, str]:
+    """The Spark settings of every Spark process of this installation (dbt's and the tests').
+
+    The warehouse and the Derby metastore live under the state directory, not in
+    the working directory: Derby admits one process per metastore, so two
+    installations, or the demo and the tests, must not share one. Timestamps are
+    read and written in UTC, as the landings and PostgreSQL's ``timestamptz`` are.
+    """
+    metastore = settings.spark_dir / "metastore_db"
+    return {
+        "spark.sql.warehouse.dir": str(settings.spark_dir / "warehouse"),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={metastore};create=true"
+        ),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={settings.spark_dir}",
+        "spark.sql.session.timeZone": "UTC",
+        # Local mode has a few cores: Spark's default of 200 shuffle partitions
+        # makes every join, window and test query schedule 200 tiny tasks.
+        "spark.sql.shuffle.partitions": "8",
+        "spark.ui.enabled": "false",
+    }
+
+
+def spark_env(settings: Settings) -> dict[str, str]:
+    """The variables the ``spark`` output of ``dbt_project/profiles.yml`` reads."""
+    conf = spark_conf(settings)
+    return {
+        "CVW_LAKE_DIR": str(settings.lake_dir),
+        "SPARK_WAREHOUSE_DIR": conf["spark.sql.warehouse.dir"],
+        "SPARK_METASTORE_URL": conf["spark.hadoop.javax.jdo.option.ConnectionURL"],
+        "SPARK_DRIVER_JAVA_OPTIONS": conf["spark.driver.extraJavaOptions"],
+        "SPARK_SHUFFLE_PARTITIONS": conf["spark.sql.shuffle.partitions"],
     }
 
 
@@ -307,6 +363,8 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "ERP_EXPORT_DIR": str(settings.erp_export_dir),
         "CVW_FINANCE_PACK_DIR": str(settings.finance_pack_dir),
         **dbt_env(settings.component_url(TRANSFORMER)),
+        "CVW_ENGINE": settings.engine,
+        **spark_env(settings),
     }
 
 

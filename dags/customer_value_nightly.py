@@ -116,6 +116,7 @@ def customer_value_nightly():
     @task(outlets=[RAW_CORE_BANKING], execution_timeout=EXTRACT_TIMEOUT)
     def extract_core_banking() -> dict[str, int]:
         from cvw.extract.core_banking import extract_core_banking as extract
+        from cvw.lake import export_for_engine
         from cvw.pipeline import CORE_BANKING_CONN_ID, LOADER_CONN_ID, postgres_url
 
         moment = _moment()
@@ -125,11 +126,13 @@ def customer_value_nightly():
             moment.logical_date,
             moment.window_end,
         )
+        export_for_engine(postgres_url(LOADER_CONN_ID), "core_banking", moment.logical_date)
         return {batch.source.raw_table: batch.rows_loaded for batch in batches}
 
     @task(outlets=[RAW_ERP], execution_timeout=EXTRACT_TIMEOUT)
     def extract_erp() -> dict[str, int]:
         from cvw.extract.erp import extract_erp as extract
+        from cvw.lake import export_for_engine
         from cvw.pipeline import LOADER_CONN_ID, erp_export_dir, postgres_url
 
         moment = _moment()
@@ -139,11 +142,13 @@ def customer_value_nightly():
             moment.logical_date,
             moment.window_end,
         )
+        export_for_engine(postgres_url(LOADER_CONN_ID), "erp", moment.logical_date)
         return {batch.source.raw_table: batch.rows_loaded for batch in batches}
 
     @task(outlets=[RAW_CRM], execution_timeout=EXTRACT_TIMEOUT)
     def extract_crm() -> dict[str, int]:
         from cvw.extract.crm import extract_crm as extract
+        from cvw.lake import export_for_engine
         from cvw.pipeline import (
             CRM_API_CONN_ID,
             LOADER_CONN_ID,
@@ -160,6 +165,7 @@ def customer_value_nightly():
             moment.logical_date,
             moment.window_end,
         )
+        export_for_engine(postgres_url(LOADER_CONN_ID), "crm", moment.logical_date)
         return {batch.source.raw_table: batch.rows_loaded for batch in batches}
 
     @task(execution_timeout=GATE_TIMEOUT)

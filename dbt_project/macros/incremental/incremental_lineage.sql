@@ -97,6 +97,21 @@
     of everything it is built on.
 #}
 {% macro incremental_lineage() %}
+    {{ return(adapter.dispatch('incremental_lineage')()) }}
+{% endmacro %}
+
+
+{#
+    Spark keeps no record yet (the record lives in a PostgreSQL table comment):
+    every build there reads every batch, and an incremental table is emptied
+    and rebuilt whole (truncate_unless_incremental).
+#}
+{% macro spark__incremental_lineage() %}
+    {{ return({'full': true}) }}
+{% endmacro %}
+
+
+{% macro default__incremental_lineage() %}
     {#- Only a model's build reads the record: `dbt compile` and `docs generate`
         render the full build's SQL (and may point at marts the transformer
         cannot read), and a unit test renders it over its fixtures. -#}
@@ -185,8 +200,15 @@
 
 {# Post-hook: the record of this build, read by the next one. #}
 {% macro incremental_lineage_comment() %}
+    {{- return(adapter.dispatch('incremental_lineage_comment')()) -}}
+{% endmacro %}
+
+{% macro default__incremental_lineage_comment() %}
     comment on table {{ this }} is '{{ incremental_lineage().record }}'
 {% endmacro %}
+
+{# No record on Spark (spark__incremental_lineage): nothing to write. #}
+{% macro spark__incremental_lineage_comment() %}{% endmacro %}
 
 
 {#
@@ -204,6 +226,10 @@
     does for any session an autovacuum blocks.
 #}
 {% macro lock_out_autovacuum() %}
+    {{- return(adapter.dispatch('lock_out_autovacuum')()) -}}
+{% endmacro %}
+
+{% macro default__lock_out_autovacuum() %}
     {% if execute and is_incremental() %}
         lock table {{ this }} in share update exclusive mode
     {% else %}
@@ -212,7 +238,11 @@
 {% endmacro %}
 
 
-{# Pre-hook: empty the table when it is rebuilt whole in place. #}
+{# Spark has no autovacuum, and no table lock to take. #}
+{% macro spark__lock_out_autovacuum() %}{% endmacro %}
+
+
+{# Pre-hook: empty the table when it is rebuilt whole in place (on Spark too). #}
 {% macro truncate_unless_incremental() %}
     {% if execute and is_incremental() and incremental_lineage().full %}
         truncate table {{ this }}

@@ -8,6 +8,10 @@
     of a killed build, are dropped here, so the publish cannot carry them.
 #}
 {% macro prepare_marts_build_area(build=var('marts_build_schema')) %}
+    {{- return(adapter.dispatch('prepare_marts_build_area')(build)) -}}
+{% endmacro %}
+
+{% macro default__prepare_marts_build_area(build) %}
     {% if execute and flags.WHICH in ['build', 'run'] and var('marts_schema', build) == build %}
         {% set marts = graph.nodes.values()
             | selectattr('resource_type', 'equalto', 'model')
@@ -45,3 +49,10 @@
                ~ ' table(s) to build on', info=True) }}
     {% endif %}
 {% endmacro %}
+
+{#
+    Nothing yet on Spark: it has no publish (the marts stay in their build
+    schema, where incremental marts find their previous rows) and so no
+    published marts to start a build from.
+#}
+{% macro spark__prepare_marts_build_area(build) %}{% endmacro %}

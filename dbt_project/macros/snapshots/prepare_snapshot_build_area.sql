@@ -9,6 +9,10 @@
     the next build discards.
 #}
 {% macro prepare_snapshot_build_area(published='snapshots', build='snapshots_build') %}
+    {{- return(adapter.dispatch('prepare_snapshot_build_area')(published, build)) -}}
+{% endmacro %}
+
+{% macro default__prepare_snapshot_build_area(published, build) %}
     {% if execute and flags.WHICH in ['build', 'snapshot'] %}
         {% set published_tables = run_query(
             "select table_name from information_schema.tables"
@@ -28,6 +32,34 @@
                 snapshot would try to create the table it now finds. -#}
             {% do adapter.cache_added(api.Relation.create(
                 database=target.database, schema=build, identifier=table, type='table'
+            )) %}
+        {% endfor %}
+        {{ log('snapshot build area: ' ~ published_tables | length
+               ~ ' table(s) copied from ' ~ published ~ ' to ' ~ build, info=True) }}
+    {% endif %}
+{% endmacro %}
+
+{#
+    The same on Spark, where a database is the schema and a copy is a new
+    Parquet table (`create table ... as select`, like the snapshot's own).
+#}
+{% macro spark__prepare_snapshot_build_area(published, build) %}
+    {% if execute and flags.WHICH in ['build', 'snapshot'] %}
+        {% set published_tables = [] %}
+        {% if adapter.check_schema_exists(database=none, schema=published) %}
+            {% for row in run_query('show tables in ' ~ published) if not row['isTemporary'] %}
+                {% do published_tables.append(row['tableName']) %}
+            {% endfor %}
+        {% endif %}
+        {% do run_query('drop database if exists ' ~ build ~ ' cascade') %}
+        {% do run_query('create database ' ~ build) %}
+        {% for table in published_tables | sort %}
+            {% do run_query(
+                'create table ' ~ build ~ '.' ~ table ~ ' using parquet'
+                ~ ' as select * from ' ~ published ~ '.' ~ table
+            ) %}
+            {% do adapter.cache_added(api.Relation.create(
+                schema=build, identifier=table, type='table'
             )) %}
         {% endfor %}
         {{ log('snapshot build area: ' ~ published_tables | length

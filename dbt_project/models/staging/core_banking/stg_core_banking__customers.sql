@@ -15,26 +15,26 @@ latest_versions as (
 renamed as (
 
     select
-        cast(customer_id as text) as customer_id,
-        cast(customer_type as text) as customer_type,
-        cast(full_name as text) as full_name,
-        cast(national_id as text) as national_id,
-        cast(phone as text) as phone,
-        cast(email as text) as email,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(customer_type as {{ dbt.type_string() }}) as customer_type,
+        cast(full_name as {{ dbt.type_string() }}) as full_name,
+        cast(national_id as {{ dbt.type_string() }}) as national_id,
+        cast(phone as {{ dbt.type_string() }}) as phone,
+        cast(email as {{ dbt.type_string() }}) as email,
         cast(birth_date as date) as birth_date,
-        cast(industry as text) as industry,
-        cast(segment as text) as segment,
-        cast(branch_id as text) as branch_id,
-        cast(region as text) as region,
+        cast(industry as {{ dbt.type_string() }}) as industry,
+        cast(segment as {{ dbt.type_string() }}) as segment,
+        cast(branch_id as {{ dbt.type_string() }}) as branch_id,
+        cast(region as {{ dbt.type_string() }}) as region,
         cast(onboarded_date as date) as onboarded_date,
-        cast(status as text) as status,
+        cast(status as {{ dbt.type_string() }}) as status,
         cast(closed_date as date) as closed_date,
-        cast(credit_rating as text) as credit_rating,
-        cast(group_id as text) as group_id,
-        cast(group_role as text) as group_role,
-        cast(updated_at as timestamptz) as updated_at,
-        cast(_batch_id as text) as batch_id,
-        cast(_loaded_at as timestamptz) as loaded_at
+        cast(credit_rating as {{ dbt.type_string() }}) as credit_rating,
+        cast(group_id as {{ dbt.type_string() }}) as group_id,
+        cast(group_role as {{ dbt.type_string() }}) as group_role,
+        cast(updated_at as {{ type_timestamptz() }}) as updated_at,
+        cast(_batch_id as {{ dbt.type_string() }}) as batch_id,
+        cast(_loaded_at as {{ type_timestamptz() }}) as loaded_at
     from latest_versions
 
 )

@@ -1,6 +1,9 @@
+-- On Spark the table is partitioned by snapshot_date, the month or day a version
+-- belongs to for good (partition_by; PostgreSQL ignores it).
 {{
     config(
-        unique_key=['loan_id', 'snapshot_date']
+        unique_key=['loan_id', 'snapshot_date'],
+        partition_by='snapshot_date',
     )
 }}
 
@@ -18,20 +21,20 @@ source as (
 renamed as (
 
     select
-        cast(loan_id as text) as loan_id,
+        cast(loan_id as {{ dbt.type_string() }}) as loan_id,
         cast(snapshot_date as date) as snapshot_date,
-        cast(customer_id as text) as customer_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(principal_amount as numeric(18, 2)) as principal_amount,
         cast(outstanding_balance as numeric(18, 2)) as outstanding_balance,
         cast(interest_rate as numeric(9, 6)) as interest_rate,
         cast(term_months as integer) as term_months,
-        cast(risk_rating as text) as risk_rating,
+        cast(risk_rating as {{ dbt.type_string() }}) as risk_rating,
         cast(probability_of_default as numeric(7, 6)) as probability_of_default,
         cast(loss_given_default as numeric(7, 6)) as loss_given_default,
         cast(days_past_due as integer) as days_past_due,
-        cast(updated_at as timestamptz) as updated_at,
-        cast(_batch_id as text) as batch_id,
-        cast(_loaded_at as timestamptz) as loaded_at
+        cast(updated_at as {{ type_timestamptz() }}) as updated_at,
+        cast(_batch_id as {{ dbt.type_string() }}) as batch_id,
+        cast(_loaded_at as {{ type_timestamptz() }}) as loaded_at
     from source
 
 ),

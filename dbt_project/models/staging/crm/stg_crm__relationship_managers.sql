@@ -15,15 +15,15 @@ latest_versions as (
 renamed as (
 
     select
-        cast(rm_id as text) as rm_id,
-        cast(full_name as text) as rm_name,
-        cast(team as text) as team_name,
-        cast(branch_id as text) as branch_id,
+        cast(rm_id as {{ dbt.type_string() }}) as rm_id,
+        cast(full_name as {{ dbt.type_string() }}) as rm_name,
+        cast(team as {{ dbt.type_string() }}) as team_name,
+        cast(branch_id as {{ dbt.type_string() }}) as branch_id,
         cast(hired_date as date) as hired_date,
         cast(annual_cost as numeric(18, 2)) as annual_cost,
-        cast(updated_at as timestamptz) as updated_at,
-        cast(_batch_id as text) as batch_id,
-        cast(_loaded_at as timestamptz) as loaded_at
+        cast(updated_at as {{ type_timestamptz() }}) as updated_at,
+        cast(_batch_id as {{ dbt.type_string() }}) as batch_id,
+        cast(_loaded_at as {{ type_timestamptz() }}) as loaded_at
     from latest_versions
 
 )

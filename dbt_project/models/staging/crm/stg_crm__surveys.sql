@@ -15,13 +15,13 @@ latest_versions as (
 renamed as (
 
     select
-        cast(survey_id as text) as survey_id,
-        cast(contact_id as text) as contact_id,
+        cast(survey_id as {{ dbt.type_string() }}) as survey_id,
+        cast(contact_id as {{ dbt.type_string() }}) as contact_id,
         cast(score as integer) as satisfaction_score,
-        cast(responded_at as timestamptz) as responded_at,
-        cast(updated_at as timestamptz) as updated_at,
-        cast(_batch_id as text) as batch_id,
-        cast(_loaded_at as timestamptz) as loaded_at
+        cast(responded_at as {{ type_timestamptz() }}) as responded_at,
+        cast(updated_at as {{ type_timestamptz() }}) as updated_at,
+        cast(_batch_id as {{ dbt.type_string() }}) as batch_id,
+        cast(_loaded_at as {{ type_timestamptz() }}) as loaded_at
     from latest_versions
 
 )

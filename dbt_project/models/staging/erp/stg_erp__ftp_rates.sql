@@ -18,8 +18,8 @@ renamed as (
         cast(curve_date as date) as curve_date,
         cast(term_months as integer) as term_months,
         cast(ftp_rate as numeric(9, 6)) as ftp_rate,
-        cast(_batch_id as text) as batch_id,
-        cast(_loaded_at as timestamptz) as loaded_at
+        cast(_batch_id as {{ dbt.type_string() }}) as batch_id,
+        cast(_loaded_at as {{ type_timestamptz() }}) as loaded_at
     from latest_versions
 
 )

@@ -15,17 +15,17 @@ latest_versions as (
 renamed as (
 
     select
-        cast(posting_id as text) as gl_posting_id,
+        cast(posting_id as {{ dbt.type_string() }}) as gl_posting_id,
         cast(posting_date as date) as posted_date,
-        cast(period as text) as accounting_period,
-        cast(gl_account as text) as gl_account,
-        cast(gl_line as text) as gl_line,
-        cast(cost_center_id as text) as cost_center_id,
+        cast(period as {{ dbt.type_string() }}) as accounting_period,
+        cast(gl_account as {{ dbt.type_string() }}) as gl_account,
+        cast(gl_line as {{ dbt.type_string() }}) as gl_line,
+        cast(cost_center_id as {{ dbt.type_string() }}) as cost_center_id,
         cast(amount as numeric(18, 2)) as amount,
-        cast(currency as text) as currency_code,
-        cast(description as text) as posting_description,
-        cast(_batch_id as text) as batch_id,
-        cast(_loaded_at as timestamptz) as loaded_at
+        cast(currency as {{ dbt.type_string() }}) as currency_code,
+        cast(description as {{ dbt.type_string() }}) as posting_description,
+        cast(_batch_id as {{ dbt.type_string() }}) as batch_id,
+        cast(_loaded_at as {{ type_timestamptz() }}) as loaded_at
     from latest_versions
 
 )

@@ -15,18 +15,18 @@ latest_versions as (
 renamed as (
 
     select
-        cast(invoice_id as text) as invoice_id,
-        cast(billing_account_id as text) as billing_account_id,
-        cast(billing_name as text) as billing_name,
-        cast(registration_no as text) as registration_number,
-        cast(service_type as text) as service_type,
+        cast(invoice_id as {{ dbt.type_string() }}) as invoice_id,
+        cast(billing_account_id as {{ dbt.type_string() }}) as billing_account_id,
+        cast(billing_name as {{ dbt.type_string() }}) as billing_name,
+        cast(registration_no as {{ dbt.type_string() }}) as registration_number,
+        cast(service_type as {{ dbt.type_string() }}) as service_type,
         cast(amount as numeric(18, 2)) as invoiced_amount,
         cast(issued_date as date) as issued_date,
         cast(due_date as date) as due_date,
         cast(paid_date as date) as paid_date,
         cast(paid_amount as numeric(18, 2)) as paid_amount,
-        cast(_batch_id as text) as batch_id,
-        cast(_loaded_at as timestamptz) as loaded_at
+        cast(_batch_id as {{ dbt.type_string() }}) as batch_id,
+        cast(_loaded_at as {{ type_timestamptz() }}) as loaded_at
     from latest_versions
 
 )

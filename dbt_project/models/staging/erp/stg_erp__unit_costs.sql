@@ -15,11 +15,11 @@ latest_versions as (
 renamed as (
 
     select
-        cast(period as text) as accounting_period,
-        cast(activity as text) as activity,
+        cast(period as {{ dbt.type_string() }}) as accounting_period,
+        cast(activity as {{ dbt.type_string() }}) as activity,
         cast(unit_cost as numeric(18, 2)) as unit_cost,
-        cast(_batch_id as text) as batch_id,
-        cast(_loaded_at as timestamptz) as loaded_at
+        cast(_batch_id as {{ dbt.type_string() }}) as batch_id,
+        cast(_loaded_at as {{ type_timestamptz() }}) as loaded_at
     from latest_versions
 
 )

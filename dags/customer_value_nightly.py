@@ -64,6 +64,10 @@ FINANCE_PACK_TIMEOUT = pendulum.duration(minutes=15)
 # work starts (max_active_runs=1 would otherwise hold back the next night).
 DAGRUN_TIMEOUT = pendulum.duration(hours=6)
 
+# Where dbt builds and the gates and the publish read (CVW_ENGINE): PostgreSQL,
+# or Spark, whose steps each run in a process of their own (cvw.spark).
+ENGINE = load_settings().engine
+
 RAW_CORE_BANKING = Asset("warehouse.raw_core_banking")
 RAW_ERP = Asset("warehouse.raw_erp")
 RAW_CRM = Asset("warehouse.raw_crm")
@@ -175,7 +179,12 @@ def customer_value_nightly():
         from expectations import raise_for_failures, validate_raw_landings
 
         url, logical_date = postgres_url(TRANSFORMER_CONN_ID), _moment().logical_date
-        report = validate_raw_landings(url, logical_date)
+        if ENGINE == "spark":
+            from cvw.spark import report_of, run_step
+
+            report = report_of(run_step("validate-raw", logical_date))
+        else:
+            report = validate_raw_landings(url, logical_date)
         record_quality_check(url, logical_date, "raw_landings", report)
         print(report.summary())
         with gate_failures_not_retried():
@@ -197,7 +206,8 @@ def customer_value_nightly():
         ),
         profile_config=ProfileConfig(
             profile_name="customer_value",
-            target_name="warehouse",
+            # The engine's output of profiles.yml (CVW_ENGINE, cvw.config.DBT_TARGETS).
+            target_name=load_settings().dbt_target,
             profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         ),
         # A dbt process of its own, not dbtRunner inside the task: in-process,
@@ -244,9 +254,14 @@ def customer_value_nightly():
         from cvw.task_failures import gate_failures_not_retried
         from expectations import raise_for_failures, validate_marts
 
-        url = postgres_url(TRANSFORMER_CONN_ID)
-        report = validate_marts(url, schema=marts_build_schema())
-        record_quality_check(url, _moment().logical_date, "marts", report)
+        url, logical_date = postgres_url(TRANSFORMER_CONN_ID), _moment().logical_date
+        if ENGINE == "spark":
+            from cvw.spark import report_of, run_step
+
+            report = report_of(run_step("validate-marts", logical_date))
+        else:
+            report = validate_marts(url, schema=marts_build_schema())
+        record_quality_check(url, logical_date, "marts", report)
         print(report.summary())
         with gate_failures_not_retried():
             raise_for_failures(report)
@@ -257,8 +272,13 @@ def customer_value_nightly():
         from cvw.pipeline import PUBLISHER_CONN_ID, postgres_url
         from cvw.publish import publish_marts
 
-        publication = publish_marts(postgres_url(PUBLISHER_CONN_ID), _moment().logical_date)
-        return publication.table_row_counts
+        url, logical_date = postgres_url(PUBLISHER_CONN_ID), _moment().logical_date
+        if ENGINE == "spark":
+            from cvw.spark import run_step
+
+            tables: dict[str, int] = run_step("publish", logical_date, publisher_url=url)["tables"]
+            return tables
+        return publish_marts(url, logical_date).table_row_counts
 
     @task(execution_timeout=FINANCE_PACK_TIMEOUT)
     def write_finance_pack() -> str:
@@ -268,6 +288,10 @@ def customer_value_nightly():
         from cvw.pipeline import MARTS_READER_CONN_ID, postgres_url
 
         logical_date = _moment().logical_date
+        if ENGINE == "spark":
+            from cvw.spark import run_step
+
+            return str(run_step("finance-pack", logical_date)["path"])
         path = load_settings().finance_pack_path(logical_date)
         return str(write(postgres_url(MARTS_READER_CONN_ID), path, logical_date))
 

@@ -121,6 +121,9 @@ create table if not exists warehouse_meta.publications (
     published_at timestamptz not null default now(),
     table_row_counts jsonb not null
 );
+-- Which engine built what was published (README, "Scaling out").
+alter table warehouse_meta.publications
+    add column if not exists engine text not null default 'postgres';
 create table if not exists warehouse_meta.quality_checks (
     checked_at timestamptz not null default now(),
     logical_date date not null,
@@ -130,6 +133,9 @@ create table if not exists warehouse_meta.quality_checks (
     expectations_failed integer not null,
     failures text[] not null
 )"""
+
+
+RECORD_PUBLICATION = "warehouse_meta.record_publication(date, jsonb, text)"
 
 
 def _warehouse_steps(settings: Settings) -> list[Step]:
@@ -155,6 +161,10 @@ def _warehouse_steps(settings: Settings) -> list[Step]:
         f"alter function warehouse_meta.publish_marts(date) owner to {MARTS_OWNER}",
         "revoke all on function warehouse_meta.publish_marts(date) from public",
         f"grant execute on function warehouse_meta.publish_marts(date) to {PUBLISHER}",
+        _function_sql("record_publication.sql"),
+        f"alter function {RECORD_PUBLICATION} owner to {MARTS_OWNER}",
+        f"revoke all on function {RECORD_PUBLICATION} from public",
+        f"grant execute on function {RECORD_PUBLICATION} to {PUBLISHER}",
         _function_sql("prepare_marts_build.sql"),
         f"alter function warehouse_meta.prepare_marts_build(text[]) owner to {MARTS_OWNER}",
         "revoke all on function warehouse_meta.prepare_marts_build(text[]) from public",

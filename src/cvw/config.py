@@ -30,6 +30,11 @@ _Number = TypeVar("_Number", int, float)
 # Where dbt builds the warehouse: PostgreSQL, or Apache Spark over a Parquet copy
 # of the raw landings (cvw.lake). PostgreSQL keeps the landing itself either way.
 ENGINES = ("postgres", "spark")
+# The output of dbt_project/profiles.yml each engine builds with. The landing
+# zone is PostgreSQL's on either engine, so source freshness always reads it
+# through POSTGRES_TARGET.
+POSTGRES_TARGET = "warehouse"
+DBT_TARGETS = {"postgres": POSTGRES_TARGET, "spark": "spark"}
 
 
 def _env(name: str, default: str) -> str:
@@ -146,6 +151,10 @@ class Settings:
     @property
     def airflow_log_dir(self) -> Path:
         return self.airflow_home / "logs"
+
+    @property
+    def dbt_target(self) -> str:
+        return DBT_TARGETS[self.engine]
 
     @property
     def spark_dir(self) -> Path:
@@ -301,6 +310,10 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         ),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={settings.spark_dir}",
         "spark.sql.session.timeZone": "UTC",
+        # Derby cannot filter partitions by a date column (Spark raises
+        # INTERNAL_ERROR_HIVE_METASTORE_PARTITION_FILTER on `_logical_date = date
+        # '...'`); with the fallback Spark lists the partitions and filters them.
+        "spark.sql.hive.metastorePartitionPruningFallbackOnException": "true",
         # Local mode has a few cores: Spark's default of 200 shuffle partitions
         # makes every join, window and test query schedule 200 tiny tasks.
         "spark.sql.shuffle.partitions": "8",
@@ -364,6 +377,8 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "CVW_FINANCE_PACK_DIR": str(settings.finance_pack_dir),
         **dbt_env(settings.component_url(TRANSFORMER)),
         "CVW_ENGINE": settings.engine,
+        # Every dbt command of the run (parse, the build) builds on the engine's target.
+        "DBT_TARGET": settings.dbt_target,
         **spark_env(settings),
     }
 

@@ -108,6 +108,8 @@ def check_source_freshness(dbt_project_dir: Path, parsed_target: Path) -> None:
     from dbt.cli.main import dbtRunner
     from dbt.contracts.graph.nodes import SourceDefinition
 
+    from cvw.config import POSTGRES_TARGET
+
     with tempfile.TemporaryDirectory(prefix="dbt_freshness_") as target:
         parsed = parsed_target / "partial_parse.msgpack"
         if parsed.exists():
@@ -118,6 +120,7 @@ def check_source_freshness(dbt_project_dir: Path, parsed_target: Path) -> None:
                 "--project-dir", str(dbt_project_dir),
                 "--profiles-dir", str(dbt_project_dir),
                 "--target-path", target,
+                "--target", POSTGRES_TARGET,
             ]
         )  # fmt: skip
     if not result.success:

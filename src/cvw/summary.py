@@ -13,6 +13,7 @@ import psycopg
 
 from cvw.config import Settings
 from cvw.db_rows import one_value
+from cvw.marts_reader import Fetch, postgres_fetch
 from cvw.runner import TaskError
 
 
@@ -26,32 +27,36 @@ def dbt_node_counts(manifest_path: Path) -> dict[str, int]:
     return counts
 
 
-def portfolio_headlines(conn: psycopg.Connection) -> list[str]:
+def portfolio_headlines(fetch: Fetch) -> list[str]:
     """Concentration and churn of the latest published month, for the closing report."""
-    concentration = conn.execute(
+    concentration = fetch(
         "select month, customers, top_4pct_share, gini from marts.contribution_concentration"
-        " order by month desc limit 1"
-    ).fetchone()
-    if concentration is None:
+        " order by month desc limit 1",
+        {},
+    )
+    if not concentration:
         return []
-    month, customers, top_4pct, gini = concentration
+    latest = concentration[0]
+    month = latest["month"]
     lines = [
-        f"Portfolio in {month:%Y-%m}: the top 4% of {customers:,} positive contributors hold"
-        f" {top_4pct:.1%} of 12-month contribution (Gini {gini:.3f})"
+        f"Portfolio in {month:%Y-%m}: the top 4% of {latest['customers']:,} positive"
+        f" contributors hold {latest['top_4pct_share']:.1%} of 12-month contribution"
+        f" (Gini {latest['gini']:.3f})"
     ]
-    churn = conn.execute(
+    churn = fetch(
         "select horizon_months, segment, logo_retention_rate, annualised_churn_rate,"
-        " is_churn_alarm from marts.customer_retention_monthly where month = %s"
+        " is_churn_alarm from marts.customer_retention_monthly where month = %(month)s"
         " and horizon_months = (select max(horizon_months)"
-        "   from marts.customer_retention_monthly where month = %s)"
+        "   from marts.customer_retention_monthly where month = %(month)s)"
         " order by segment = 'all' desc, annualised_churn_rate desc",
-        (month, month),
-    ).fetchall()
-    for horizon, segment, retention, churn_rate, alarm in churn:
-        flag = "  ALARM" if alarm else ""
+        {"month": month},
+    )
+    for row in churn:
+        flag = "  ALARM" if row["is_churn_alarm"] else ""
         lines.append(
-            f"  {segment:<11} {horizon}-month logo retention {retention:.1%},"
-            f" annualised churn {churn_rate:.1%}{flag}"
+            f"  {row['segment']:<11} {row['horizon_months']}-month logo retention"
+            f" {row['logo_retention_rate']:.1%},"
+            f" annualised churn {row['annualised_churn_rate']:.1%}{flag}"
         )
     return lines
 
@@ -88,15 +93,23 @@ def render(
             verdict = "passed" if success else f"FAILED ({failed} failed)"
             lines.append(f"Great Expectations {stage}: {evaluated} expectations {verdict}")
         publication = conn.execute(
-            "select published_at, table_row_counts from warehouse_meta.publications"
+            "select published_at, table_row_counts, engine from warehouse_meta.publications"
             " order by publication_id desc limit 1"
         ).fetchone()
-        headlines = portfolio_headlines(conn) if publication is not None else []
+        if publication is None:
+            headlines = []
+        elif publication[2] == "spark":
+            from cvw.spark import run_step
+
+            headlines = run_step("headlines", logical_date)["lines"]
+        else:
+            headlines = portfolio_headlines(postgres_fetch(conn))
     if publication is None:
         lines.append("Nothing has been published yet.")
     else:
-        published_at, table_counts = publication
-        lines.append(f"Published to schema marts at {published_at:%Y-%m-%d %H:%M:%S %Z}:")
+        published_at, table_counts, engine = publication
+        where = "Spark database marts" if engine == "spark" else "schema marts"
+        lines.append(f"Published to {where} at {published_at:%Y-%m-%d %H:%M:%S %Z}:")
         for table, rows in sorted(table_counts.items()):
             lines.append(f"  {f'marts.{table}':<44} {rows:>10,} rows")
         lines.extend(headlines)

@@ -58,7 +58,12 @@ db-start: install ## Start the embedded PostgreSQL (no-op when WAREHOUSE_URL is 
 generate: db-start ## Generate the simulated source systems only
 	@$(BIN)/cvw sources generate
 
-demo: install ## Run the whole pipeline once and print what it published
+# `make demo ENGINE=spark` builds on Apache Spark in local mode (README, "Scaling out").
+ifdef ENGINE
+export CVW_ENGINE := $(ENGINE)
+endif
+
+demo: install ## Run the whole pipeline once and print what it published (ENGINE=postgres|spark)
 	@$(BIN)/cvw demo
 
 SIZE ?= S

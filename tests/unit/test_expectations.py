@@ -29,9 +29,16 @@ from expectations import (
     validate_raw_landings,
 )
 from expectations.aggregates import aggregate
+from expectations.dialect import POSTGRES
 from expectations.marts import mart_checks
 from expectations.raw_landings import CODED_COLUMNS, PATTERNS, RANGES
-from expectations.runner import Check, build_checkpoint, ephemeral_context, run_checks
+from expectations.runner import (
+    Check,
+    build_checkpoint,
+    ephemeral_context,
+    postgres_warehouse,
+    run_checks,
+)
 
 SCRATCH_DB = "gx_scratch"
 VALID_DATE = date(2026, 10, 31)
@@ -432,13 +439,15 @@ def test_lifetime_value_band_out_of_order_fails(scratch_url: str) -> None:
 
 def test_building_twice_in_one_context_does_not_fail(scratch_url: str) -> None:
     context = ephemeral_context()
-    checks = [aggregate(c.name, c.query, c.expectations) for c in mart_checks("marts_ok", 10)]
+    checks = [
+        aggregate(c.name, c.query, c.expectations, POSTGRES) for c in mart_checks("marts_ok", 10)
+    ]
     row: dict[str, int] = {}
-    with psycopg.connect(scratch_url) as conn:
+    with postgres_warehouse(scratch_url) as warehouse:
         for check in checks:
-            row |= check.measure(conn)
-    build_checkpoint(context, "marts", checks)
-    checkpoint = build_checkpoint(context, "marts", checks)
+            row |= check.measure(warehouse)
+        build_checkpoint(context, warehouse, "marts", checks)
+        checkpoint = build_checkpoint(context, warehouse, "marts", checks)
 
     assert checkpoint.run(batch_parameters={"dataframe": pd.DataFrame([row])}).success
     assert len(context.suites.all()) == len(checks)
@@ -558,7 +567,7 @@ def test_partial_expectations_are_refused() -> None:
 
     partial = gxe.ExpectColumnValuesToNotBeNull(column="a", mostly=0.9)
     with pytest.raises(ValueError, match="mostly"):
-        aggregate("t", "select 1 as a", [partial])
+        aggregate("t", "select 1 as a", [partial], POSTGRES)
 
 
 def test_rules_name_catalog_columns() -> None:

@@ -10,13 +10,11 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date
 
 import pandas as pd
 import psycopg
 import pytest
-from psycopg import sql
 
 from cvw.catalog import ALL_TABLES
 from cvw.config import sibling_database_url
@@ -39,160 +37,20 @@ from expectations.runner import (
     postgres_warehouse,
     run_checks,
 )
+from tests.raw_batches import (
+    RAW_EXPECTATIONS,
+    RESTATED_AT,
+    VALID_BATCH,
+    customer,
+    land,
+    loan,
+)
 
 SCRATCH_DB = "gx_scratch"
 VALID_DATE = date(2026, 10, 31)
 OUT_OF_RANGE_DATE = date(2026, 11, 1)
 SHORT_BATCH_DATE = date(2026, 11, 2)
 UNLOGGED_DATE = date(2026, 11, 3)
-LOADED_AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
-UPDATED_AT = datetime(2026, 10, 31, 18, 0, tzinfo=UTC)
-# Rows landed again on a later date carry a later change timestamp, as a source's would.
-RESTATED_AT = datetime(2026, 10, 31, 20, 0, tzinfo=UTC)
-# Per run over the whole catalog: 121 required columns, 22 coded columns, 25 ranges,
-# 2 period formats, 38 key and reference columns not blank (15 core banking, 8 ERP,
-# 15 CRM), one content per key in a batch for the 18 tables and per key and change
-# timestamp across batches for the 15 whose change column is not in the key, 2
-# account references, 13 change timestamps inside the window (core banking and CRM),
-# 19 other business dates not after the extraction moment, and one row-count
-# control total for each of the 18 tables.
-RAW_EXPECTATIONS = 121 + 22 + 25 + 2 + 38 + 18 + 15 + 2 + 13 + 19 + 18
-
-
-def customer(customer_id: str, **changes: Any) -> dict[str, Any]:
-    row = {
-        "customer_id": customer_id,
-        "customer_type": "retail",
-        "full_name": f"Customer {customer_id}",
-        "segment": "mass",
-        "branch_id": "B01",
-        "region": "north",
-        "onboarded_date": date(2021, 3, 1),
-        "status": "active",
-        "credit_rating": "A",
-        "updated_at": UPDATED_AT,
-    }
-    return row | changes
-
-
-def loan(loan_id: str, **changes: Any) -> dict[str, Any]:
-    row = {
-        "loan_id": loan_id,
-        "snapshot_date": date(2026, 10, 31),
-        "customer_id": "C001",
-        "principal_amount": 50000,
-        "outstanding_balance": 42000,
-        "interest_rate": 0.045,
-        "term_months": 36,
-        "risk_rating": "BBB",
-        "probability_of_default": 0.02,
-        "loss_given_default": 0.45,
-        "days_past_due": 0,
-        "updated_at": UPDATED_AT,
-    }
-    return row | changes
-
-
-VALID_BATCH: dict[str, list[dict[str, Any]]] = {
-    "raw_core_banking.customers": [
-        customer("C001"),
-        customer("C002", customer_type="corporate", segment="sme", credit_rating=None),
-    ],
-    "raw_core_banking.products": [
-        {
-            "product_code": "LN36",
-            "product_name": "Business loan 36m",
-            "product_family": "loan",
-            "term_months": 36,
-            "standard_rate": 0.045,
-            "is_credit": True,
-            "updated_at": UPDATED_AT,
-        }
-    ],
-    "raw_core_banking.loans": [loan("A100"), loan("A101", days_past_due=12)],
-    "raw_core_banking.transactions": [
-        {
-            "transaction_id": tid,
-            "account_id": "A200",
-            "customer_id": "C001",
-            "posted_at": UPDATED_AT,
-            "channel": "mobile",
-            "transaction_type": "payment",
-            "amount": 19.90,
-        }
-        for tid in (1, 2)
-    ],
-    "raw_erp.gl_postings": [
-        {
-            "posting_id": "GL1",
-            "posting_date": date(2026, 10, 31),
-            "period": "2026-10",
-            "gl_account": "4100",
-            "gl_line": "fee_income",
-            "cost_center_id": "CC01",
-            "amount": 1250.00,
-            "currency": "CNY",
-        }
-    ],
-    "raw_crm.surveys": [
-        {
-            "survey_id": "S1",
-            "contact_id": "K1",
-            "score": 9,
-            "responded_at": UPDATED_AT,
-            "updated_at": UPDATED_AT,
-        }
-    ],
-}
-
-
-def land(
-    conn: psycopg.Connection,
-    logical_date: date,
-    batch: dict[str, list[dict[str, Any]]],
-    *,
-    rows_loaded: dict[str, int] | None = None,
-    unlogged: tuple[str, ...] = (),
-) -> None:
-    """Land ``batch`` for the date and log a batch row for every catalog table."""
-    batch_id = f"test-{logical_date}"
-    for raw_table, rows in batch.items():
-        for row in rows:
-            record = row | {
-                "_batch_id": batch_id,
-                "_logical_date": logical_date,
-                "_loaded_at": LOADED_AT,
-            }
-            schema, name = raw_table.split(".")
-            conn.execute(
-                sql.SQL("insert into {} ({}) values ({})").format(
-                    sql.Identifier(schema, name),
-                    sql.SQL(", ").join(map(sql.Identifier, record)),
-                    sql.SQL(", ").join(sql.Placeholder() * len(record)),
-                ),
-                list(record.values()),
-            )
-    counts = {raw_table: len(rows) for raw_table, rows in batch.items()} | (rows_loaded or {})
-    for source in ALL_TABLES:
-        if source.raw_table in unlogged:
-            continue
-        loaded = counts.get(source.raw_table, 0)
-        conn.execute(
-            "insert into raw_meta.load_batches (batch_id, source_system, table_name, "
-            "logical_date, window_end, rows_read, rows_loaded, rows_quarantined, started_at, "
-            "finished_at) values (%s, %s, %s, %s, %s, %s, %s, 0, %s, %s)",
-            (
-                f"{batch_id}-{source.raw_table}",
-                source.system,
-                source.name,
-                logical_date,
-                LOADED_AT,
-                loaded,
-                loaded,
-                LOADED_AT,
-                LOADED_AT,
-            ),
-        )
 
 
 def build_marts(

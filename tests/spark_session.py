@@ -32,6 +32,8 @@ def local_spark_session(state_dir: Path) -> Iterator[SparkSession]:
         SparkSession.builder.master("local[2]")
         .appName("cvw-tests")
         .config("spark.ui.enabled", "false")
+        # Progress bars are carriage-return lines in a test's captured output.
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.warehouse.dir", str(root / "warehouse"))

@@ -18,10 +18,17 @@ import psycopg
 import pytest
 
 from cvw.config import sibling_database_url
+from cvw.dbt_vars import marts_build_schema
 from cvw.landing import ensure_raw_tables
-from expectations import validate_raw_landings, validate_raw_landings_on_spark
+from expectations import (
+    validate_marts,
+    validate_marts_on_spark,
+    validate_raw_landings,
+    validate_raw_landings_on_spark,
+)
 from expectations.raw_landings import BLANK, PATTERNS
 from expectations.runner import Check, run_checks, run_spark_checks
+from tests.mart_tables import build_marts, copy_marts_to_spark
 from tests.raw_batches import (
     RAW_EXPECTATIONS,
     RESTATED_AT,
@@ -90,7 +97,8 @@ FAULTY_FAILURES = [
 
 @pytest.fixture(scope="module")
 def landed(pg_admin_url: str, spark: SparkSession) -> Iterator[str]:
-    """The landings in a scratch PostgreSQL database (its URL) and in ``spark``'s catalog."""
+    """The landings, and marts with a ledger line a cent off in the marts build schema,
+    in a scratch PostgreSQL database (its URL) and in ``spark``'s catalog."""
     try:
         admin = psycopg.connect(pg_admin_url, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
@@ -109,8 +117,11 @@ def landed(pg_admin_url: str, spark: SparkSession) -> Iterator[str]:
                     rows_loaded=landing.rows_loaded,
                     unlogged=landing.unlogged,
                 )
+            build_marts(conn, marts_build_schema(), gl_error=0.01)
+            copy_marts_to_spark(conn, marts_build_schema(), spark)
         land_on_spark(spark, LANDINGS)
         yield url
+        spark.sql(f"drop database if exists {marts_build_schema()} cascade")
         admin.execute(f"drop database if exists {SCRATCH_DB} with (force)")
 
 
@@ -134,6 +145,22 @@ def test_a_faulty_batch_fails_with_the_same_lines_on_both_engines(
     assert not on_postgres.success and not on_spark.success
     # The surveys' two rules against the extraction window need the missing log row.
     assert on_postgres.evaluated == on_spark.evaluated == RAW_EXPECTATIONS - 2
+
+
+def test_marts_a_ledger_line_a_cent_off_fails_the_same_on_both_engines(
+    landed: str, spark: SparkSession
+) -> None:
+    on_postgres = validate_marts(landed)
+    on_spark = validate_marts_on_spark(spark)
+
+    expected = [
+        f"{marts_build_schema()}.contribution_gl_reconciliation: unexpected_rows_expectation "
+        "gl_amount - allocated_amount - unallocated_amount = 0.00 -> 1"
+    ]
+    assert on_postgres.failed == expected
+    assert on_spark.failed == expected
+    # The other 39 of the marts' 40 expectations pass (see test_expectations.py).
+    assert on_postgres.evaluated == on_spark.evaluated == 40
 
 
 CODES_ROWS = [

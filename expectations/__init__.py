@@ -7,8 +7,8 @@ task fails and publish is blocked. Great Expectations is only imported when a
 gate runs, so importing this package stays cheap for DAG parsing.
 """
 
-from expectations.marts import validate_marts
-from expectations.raw_landings import validate_raw_landings
+from expectations.marts import validate_marts, validate_marts_on_spark
+from expectations.raw_landings import validate_raw_landings, validate_raw_landings_on_spark
 from expectations.report import DataQualityError, ValidationReport, raise_for_failures
 
 __all__ = [
@@ -16,5 +16,7 @@ __all__ = [
     "ValidationReport",
     "raise_for_failures",
     "validate_marts",
+    "validate_marts_on_spark",
     "validate_raw_landings",
+    "validate_raw_landings_on_spark",
 ]

@@ -18,19 +18,30 @@ unless strict, and a key is duplicated only among rows with no NULL in it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from psycopg import sql
+from expectations.dialect import Dialect
 
 if TYPE_CHECKING:
-    import psycopg
     from great_expectations.expectations import Expectation
 
 # Offending values quoted per failure line; the full list is a query away.
 SAMPLE_VALUES = 3
+
+
+class Warehouse(Protocol):
+    """Where the aggregate queries run, written in the warehouse's SQL dialect."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    def fetch(self, query: str) -> list[tuple[Any, ...]]:
+        """The rows ``query`` returns."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -47,10 +58,10 @@ class Measure:
 
     expectation: Expectation
     column: str
-    value: sql.Composable
+    value: str
     gate: Expectation
     per_row: bool = False
-    sample: sql.Composable | None = None
+    sample: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,38 +71,43 @@ class Aggregate:
     name: str
     row_count: str
     measures: tuple[Measure, ...]
-    batch: sql.Composable
+    batch: str
 
-    def query(self) -> sql.Composed:
-        values = [sql.SQL("count(*)"), *(measure.value for measure in self.measures)]
-        return sql.SQL("select {} from {}").format(sql.SQL(", ").join(values), self.batch)
+    def query(self) -> str:
+        values = ["count(*)", *(measure.value for measure in self.measures)]
+        return f"select {', '.join(values)} from {self.batch}"
 
-    def measure(self, conn: psycopg.Connection) -> dict[str, int]:
+    def measure(self, warehouse: Warehouse) -> dict[str, int]:
         """The aggregate row of this check, keyed by column name."""
-        row = conn.execute(self.query()).fetchone()
+        (row,) = warehouse.fetch(self.query())
         columns = [self.row_count, *(measure.column for measure in self.measures)]
         return dict(zip(columns, row, strict=True))
 
 
-def aggregate(name: str, query: str, expectations: Sequence[Expectation]) -> Aggregate:
+def aggregate(
+    name: str, query: str, expectations: Sequence[Expectation], dialect: Dialect
+) -> Aggregate:
     """Translate the expectations over ``query``'s rows into one aggregate query."""
-    batch = sql.SQL("({}) as batch").format(sql.SQL(query))
+    batch = f"({query}) as batch"
+    # Aggregate columns are named after the check but hold only letters, digits and
+    # underscores: GX on Spark reads a dot in a column name as a struct field.
+    stem = re.sub(r"[^a-z0-9_]+", "_", name.lower())
     measures = tuple(
-        _measure(expectation, f"{name} #{index}", batch)
+        _measure(expectation, f"{stem}__{index}", batch, dialect)
         for index, expectation in enumerate(expectations, start=1)
     )
-    return Aggregate(name=name, row_count=f"{name} rows", measures=measures, batch=batch)
+    return Aggregate(name=name, row_count=f"{stem}__rows", measures=measures, batch=batch)
 
 
-def samples(conn: psycopg.Connection, measure: Measure) -> list[Any]:
+def samples(warehouse: Warehouse, measure: Measure) -> list[Any]:
     """A few offending values of a failed measure; a key of several columns as a tuple."""
     if measure.sample is None:
         return []
-    rows = conn.execute(measure.sample).fetchall()
+    rows = warehouse.fetch(measure.sample)
     return [row[0] if len(row) == 1 else row for row in rows]
 
 
-def _measure(expectation: Expectation, column: str, batch: sql.Composable) -> Measure:
+def _measure(expectation: Expectation, column: str, batch: str, dialect: Dialect) -> Measure:
     from great_expectations import expectations as gxe
 
     _reject_unsupported_options(expectation)
@@ -101,7 +117,7 @@ def _measure(expectation: Expectation, column: str, batch: sql.Composable) -> Me
     if isinstance(expectation, gxe.ExpectTableRowCountToEqual):
         value = expectation.value
         gate = gxe.ExpectColumnValuesToBeBetween(column=column, min_value=value, max_value=value)
-        return Measure(expectation, column, sql.SQL("count(*)"), gate)
+        return Measure(expectation, column, "count(*)", gate)
     if isinstance(expectation, gxe.ExpectTableRowCountToBeBetween):
         gate = gxe.ExpectColumnValuesToBeBetween(
             column=column,
@@ -110,76 +126,72 @@ def _measure(expectation: Expectation, column: str, batch: sql.Composable) -> Me
             strict_min=expectation.strict_min,
             strict_max=expectation.strict_max,
         )
-        return Measure(expectation, column, sql.SQL("count(*)"), gate)
+        return Measure(expectation, column, "count(*)", gate)
     if isinstance(expectation, gxe.UnexpectedRowsExpectation):
         # ``{batch}`` is substituted as GX does, and literal braces are written doubled.
-        query = sql.SQL(expectation.unexpected_rows_query).format(batch=batch)
-        value = sql.SQL("(select count(*) from ({}) as unexpected)").format(query)
+        query = expectation.unexpected_rows_query.format(batch=batch)
+        value = f"(select count(*) from ({query}) as unexpected)"
         return Measure(expectation, column, value, no_violations)
     if isinstance(
         expectation, gxe.ExpectColumnValuesToBeUnique | gxe.ExpectCompoundColumnsToBeUnique
     ):
-        return _duplicates(expectation, column, batch, no_violations)
+        return _duplicates(expectation, column, batch, no_violations, dialect)
 
-    target = sql.Identifier(expectation.column)
-    violation = _row_violation(expectation, target)
-    value = sql.SQL("count(*) filter (where {})").format(violation)
+    target = dialect.identifier(expectation.column)
+    violation = _row_violation(expectation, target, dialect)
+    value = f"count(*) filter (where {violation})"
     # The offending value of a not-null rule is NULL, which says nothing.
     sample = (
         None
         if isinstance(expectation, gxe.ExpectColumnValuesToNotBeNull)
-        else sql.SQL("select {} from {} where {} limit {}").format(
-            target, batch, violation, sql.Literal(SAMPLE_VALUES)
-        )
+        else f"select {target} from {batch} where {violation} limit {SAMPLE_VALUES}"
     )
     return Measure(expectation, column, value, no_violations, per_row=True, sample=sample)
 
 
-def _row_violation(expectation: Expectation, target: sql.Identifier) -> sql.Composable:
+def _row_violation(expectation: Expectation, target: str, dialect: Dialect) -> str:
     """The condition a row breaking a single-column rule meets."""
     from great_expectations import expectations as gxe
 
     if isinstance(expectation, gxe.ExpectColumnValuesToNotBeNull):
-        return sql.SQL("{} is null").format(target)
+        return f"{target} is null"
     if isinstance(expectation, gxe.ExpectColumnValuesToNotMatchRegex):
-        return sql.SQL("{} ~ {}").format(target, sql.Literal(expectation.regex))
+        return dialect.matches(target, expectation.regex)
     if isinstance(expectation, gxe.ExpectColumnValuesToBeInSet):
-        values = sql.SQL(", ").join(map(sql.Literal, expectation.value_set))
-        allowed = sql.SQL("{} in ({})").format(target, values)
+        values = ", ".join(map(dialect.literal, expectation.value_set))
+        allowed = f"{target} in ({values})"
     elif isinstance(expectation, gxe.ExpectColumnValuesToBeBetween):
-        allowed = _between(expectation, target)
+        allowed = _between(expectation, target, dialect)
     elif isinstance(expectation, gxe.ExpectColumnValuesToMatchRegex):
-        allowed = sql.SQL("{} ~ {}").format(target, sql.Literal(expectation.regex))
+        allowed = dialect.matches(target, expectation.regex)
     else:
         raise TypeError(f"no aggregate for {type(expectation).__name__}")
-    return sql.SQL("{} is not null and not ({})").format(target, allowed)
+    return f"{target} is not null and not ({allowed})"
 
 
-def _between(expectation: Expectation, target: sql.Identifier) -> sql.Composable:
+def _between(expectation: Expectation, target: str, dialect: Dialect) -> str:
     bounds = []
     if expectation.min_value is not None:
         operator = ">" if expectation.strict_min else ">="
-        bounds.append(_compare(target, operator, expectation.min_value))
+        bounds.append(_compare(target, operator, expectation.min_value, dialect))
     if expectation.max_value is not None:
         operator = "<" if expectation.strict_max else "<="
-        bounds.append(_compare(target, operator, expectation.max_value))
+        bounds.append(_compare(target, operator, expectation.max_value, dialect))
     if not bounds:
         raise ValueError(f"{expectation.column}: a range needs min_value or max_value")
-    return sql.SQL(" and ").join(bounds)
+    return " and ".join(bounds)
 
 
-def _compare(
-    target: sql.Identifier, operator: str, bound: float | date | datetime
-) -> sql.Composable:
+def _compare(target: str, operator: str, bound: float | date | datetime, dialect: Dialect) -> str:
     # The bound is a numeric literal, so a numeric column is compared exactly. GX binds
     # it as float8 instead, which gives the same answer for any value with at most 15
     # significant digits near the bound: all the rates, shares and counts checked here.
     # A date or timestamp bound becomes a typed literal (``'2026-11-01'::date``).
-    return sql.SQL("{} {} {}").format(target, sql.SQL(operator), sql.Literal(bound))
+    return f"{target} {operator} {dialect.literal(bound)}"
 
 
 def _duplicates(
-    expectation: Expectation, column: str, batch: sql.Composable, gate: Expectation
+    expectation: Expectation, column: str, batch: str, gate: Expectation, dialect: Dialect
 ) -> Measure:
     """Rows whose key occurs more than once; rows with a NULL in the key are not compared."""
     from great_expectations import expectations as gxe
@@ -189,17 +201,14 @@ def _duplicates(
         if isinstance(expectation, gxe.ExpectColumnValuesToBeUnique)
         else list(expectation.column_list)
     )
-    key = sql.SQL(", ").join(map(sql.Identifier, names))
-    complete = sql.SQL(" and ").join(
-        sql.SQL("{} is not null").format(sql.Identifier(name)) for name in names
+    key = ", ".join(map(dialect.identifier, names))
+    complete = " and ".join(f"{dialect.identifier(name)} is not null" for name in names)
+    duplicated = f"from {batch} where {complete} group by {key} having count(*) > 1"
+    value = (
+        "(select coalesce(sum(n), 0)::bigint "
+        f"from (select count(*) as n {duplicated}) as duplicated)"
     )
-    duplicated = sql.SQL("from {} where {} group by {} having count(*) > 1").format(
-        batch, complete, key
-    )
-    value = sql.SQL(
-        "(select coalesce(sum(n), 0)::bigint from (select count(*) as n {}) as duplicated)"
-    ).format(duplicated)
-    sample = sql.SQL("select {} {} limit {}").format(key, duplicated, sql.Literal(SAMPLE_VALUES))
+    sample = f"select {key} {duplicated} limit {SAMPLE_VALUES}"
     return Measure(expectation, column, value, gate, per_row=True, sample=sample)
 
 

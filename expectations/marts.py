@@ -10,16 +10,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-import psycopg
-from psycopg import sql
-
 from cvw.dbt_vars import dbt_var, marts_build_schema
 from expectations.raw_landings import CodeList, accepted
 from expectations.report import ValidationReport
-from expectations.runner import Check, libpq_url, run_checks
+from expectations.runner import Check, Engine, SparkWarehouse, postgres_warehouse, validate_checks
 
 if TYPE_CHECKING:
     from great_expectations.expectations import Expectation
+    from pyspark.sql import SparkSession
 
 CHECKPOINT_NAME = "marts"
 # Premium takes customers whose contribution percentile is in the top
@@ -234,14 +232,26 @@ def mart_checks(schema: str, customers: int) -> list[Check]:
     ]
 
 
-def validate_marts(warehouse_url: str, schema: str | None = None) -> ValidationReport:
+def check_marts(warehouse: Engine, schema: str | None = None) -> ValidationReport:
     """Validate the marts dbt built into ``schema`` (default: the build schema)."""
     schema = schema or marts_build_schema()
     if not _IDENTIFIER.match(schema):
         raise ValueError(f"not a plain lower-case schema name: {schema!r}")
-    count_customers = sql.SQL("select count(*) from {}.dim_customer where is_current").format(
-        sql.Identifier(schema)
+    ((customers,),) = warehouse.fetch(
+        f"select count(*) from {warehouse.dialect.identifier(schema)}.dim_customer where is_current"
     )
-    with psycopg.connect(libpq_url(warehouse_url)) as conn:
-        customers = conn.execute(count_customers).fetchone()[0]
-    return run_checks(warehouse_url, CHECKPOINT_NAME, mart_checks(schema, customers))
+    return validate_checks(warehouse, CHECKPOINT_NAME, mart_checks(schema, customers))
+
+
+def validate_marts(warehouse_url: str, schema: str | None = None) -> ValidationReport:
+    """Validate the marts dbt built into ``schema`` on PostgreSQL (default: the build schema)."""
+    with postgres_warehouse(warehouse_url) as warehouse:
+        return check_marts(warehouse, schema)
+
+
+def validate_marts_on_spark(spark: SparkSession, database: str | None = None) -> ValidationReport:
+    """Validate the marts dbt built into Spark database ``database`` (default: the build schema).
+
+    dbt-spark builds a model of schema ``marts_build`` as table ``marts_build.<model>``.
+    """
+    return check_marts(SparkWarehouse(spark), database)

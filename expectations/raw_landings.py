@@ -21,15 +21,21 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import psycopg
-
 from cvw.catalog import ALL_TABLES, SourceTable
 from cvw.records import BUSINESS_DATES, key_columns
+from expectations.dialect import Dialect
 from expectations.report import ValidationReport
-from expectations.runner import Check, libpq_url, run_checks
+from expectations.runner import (
+    Check,
+    Engine,
+    SparkWarehouse,
+    postgres_warehouse,
+    validate_checks,
+)
 
 if TYPE_CHECKING:
     from great_expectations.expectations import Expectation
+    from pyspark.sql import SparkSession
 
 CHECKPOINT_NAME = "raw_landings"
 
@@ -198,11 +204,11 @@ def _column_type(source: SourceTable, name: str) -> str:
     return next(column.type for column in source.columns if column.name == name)
 
 
-def _row(alias: str, names: list[str]) -> str:
-    return "row({})".format(", ".join(f"{alias}.{name}" for name in names))
+def _row(alias: str, names: list[str], dialect: Dialect) -> str:
+    return dialect.row(f"{alias}.{name}" for name in names)
 
 
-def conflicting_versions_query(source: SourceTable) -> str:
+def conflicting_versions_query(source: SourceTable, dialect: Dialect) -> str:
     """Batch rows of keys landed in the batch with more than one content."""
     key = ", ".join(source.primary_key)
     # Keys occurring once (nearly all) are set aside by an aggregate over the key
@@ -213,11 +219,11 @@ def conflicting_versions_query(source: SourceTable) -> str:
         f"select {key} from {{batch}} where ({key}) in "
         f"(select {key} from (select {key} from {{batch}} order by {key}) as sorted_keys "
         f"group by {key} having count(*) > 1) "
-        f"group by {key} having count(distinct {_row('batch', source.column_names)}) > 1"
+        f"group by {key} having count(distinct {_row('batch', source.column_names, dialect)}) > 1"
     )
 
 
-def restated_versions_query(source: SourceTable, logical_date: date) -> str:
+def restated_versions_query(source: SourceTable, logical_date: date, dialect: Dialect) -> str:
     """Batch rows whose key and change timestamp were landed before with other content.
 
     Only earlier nights count: a later night's batch is checked when it lands, and
@@ -231,15 +237,15 @@ def restated_versions_query(source: SourceTable, logical_date: date) -> str:
         f"select {', '.join(f'batch.{name}' for name in source.primary_key)} from {{batch}} "
         f"inner join {source.raw_table} as landed on {matches} "
         f"where landed._logical_date < date '{logical_date.isoformat()}' "
-        f"and {_row('landed', source.column_names)} "
-        f"is distinct from {_row('batch', source.column_names)}"
+        f"and {_row('landed', source.column_names, dialect)} "
+        f"is distinct from {_row('batch', source.column_names, dialect)}"
     )
 
 
 def dangling_references_query(column: str, target_table: str, target_column: str) -> str:
     return (
         f"select batch.{column} from {{batch}} where batch.{column} is not null and not exists "
-        f"(select from {target_table} as target where target.{target_column} = batch.{column})"
+        f"(select 1 from {target_table} as target where target.{target_column} = batch.{column})"
     )
 
 
@@ -267,21 +273,23 @@ def time_expectations(source: SourceTable, log: BatchLog) -> list[Expectation]:
     return expectations
 
 
-def version_expectations(source: SourceTable, logical_date: date) -> list[Expectation]:
+def version_expectations(
+    source: SourceTable, logical_date: date, dialect: Dialect
+) -> list[Expectation]:
     """A key's versions must differ in their change timestamp, or be the same record."""
     from great_expectations import expectations as gxe
 
     key = ", ".join(source.primary_key)
     expectations: list[Expectation] = [
         gxe.UnexpectedRowsExpectation(
-            unexpected_rows_query=conflicting_versions_query(source),
+            unexpected_rows_query=conflicting_versions_query(source, dialect),
             description=f"{key}: one content per key in a batch",
         )
     ]
     if source.change_column not in source.primary_key:
         expectations.append(
             gxe.UnexpectedRowsExpectation(
-                unexpected_rows_query=restated_versions_query(source, logical_date),
+                unexpected_rows_query=restated_versions_query(source, logical_date, dialect),
                 description=(
                     f"{key}: one content per key and {source.change_column} across batches"
                 ),
@@ -291,7 +299,7 @@ def version_expectations(source: SourceTable, logical_date: date) -> list[Expect
 
 
 def raw_expectations(
-    source: SourceTable, log: BatchLog | None, logical_date: date
+    source: SourceTable, log: BatchLog | None, logical_date: date, dialect: Dialect
 ) -> list[Expectation]:
     """Expectations for one table's batch; those against the batch log need its row."""
     from great_expectations import expectations as gxe
@@ -304,7 +312,7 @@ def raw_expectations(
         gxe.ExpectColumnValuesToNotMatchRegex(column=name, regex=BLANK)
         for name in key_columns(source)
     ]
-    expectations += version_expectations(source, logical_date)
+    expectations += version_expectations(source, logical_date, dialect)
     expectations += [
         gxe.UnexpectedRowsExpectation(
             unexpected_rows_query=dangling_references_query(name, target, target_column),
@@ -335,28 +343,32 @@ def raw_expectations(
     return expectations
 
 
-def read_batch_logs(warehouse_url: str, logical_date: date) -> dict[str, BatchLog]:
-    """The batch log row per raw table for the date."""
-    with psycopg.connect(libpq_url(warehouse_url)) as conn:
-        rows = conn.execute(
-            "select source_system, table_name, rows_loaded, window_start, window_end "
-            "from raw_meta.load_batches where logical_date = %s",
-            (logical_date,),
-        ).fetchall()
+def read_batch_logs(warehouse: Engine, logical_date: date) -> dict[str, BatchLog]:
+    """The batch log row per raw table for the date, its window in UTC."""
+    rows = warehouse.fetch(
+        "select source_system, table_name, rows_loaded, window_start, window_end "
+        f"from raw_meta.load_batches where logical_date = {warehouse.dialect.literal(logical_date)}"
+    )
+    # PostgreSQL returns aware timestamps; Spark returns a TIMESTAMP as a naive
+    # datetime in this process's local time, which ``astimezone`` reads as such.
     return {
-        f"raw_{system}.{name}": BatchLog(int(loaded), start, end)
+        f"raw_{system}.{name}": BatchLog(
+            int(loaded), None if start is None else start.astimezone(UTC), end.astimezone(UTC)
+        )
         for system, name, loaded, start, end in rows
     }
 
 
-def validate_raw_landings(warehouse_url: str, logical_date: date) -> ValidationReport:
-    """Validate the batch of ``logical_date`` in every raw landing table."""
-    logs = read_batch_logs(warehouse_url, logical_date)
+def check_raw_landings(warehouse: Engine, logical_date: date) -> ValidationReport:
+    """Validate the batch of ``logical_date`` in every raw landing table of ``warehouse``."""
+    logs = read_batch_logs(warehouse, logical_date)
     checks = [
         Check(
             name=source.raw_table,
             query=batch_query(source, logical_date),
-            expectations=raw_expectations(source, logs.get(source.raw_table), logical_date),
+            expectations=raw_expectations(
+                source, logs.get(source.raw_table), logical_date, warehouse.dialect
+            ),
         )
         for source in ALL_TABLES
     ]
@@ -366,4 +378,19 @@ def validate_raw_landings(warehouse_url: str, logical_date: date) -> ValidationR
         for source in ALL_TABLES
         if source.raw_table not in logs
     ]
-    return run_checks(warehouse_url, CHECKPOINT_NAME, checks).with_failures(missing)
+    return validate_checks(warehouse, CHECKPOINT_NAME, checks).with_failures(missing)
+
+
+def validate_raw_landings(warehouse_url: str, logical_date: date) -> ValidationReport:
+    """Validate the batch of ``logical_date`` in every raw landing table on PostgreSQL."""
+    with postgres_warehouse(warehouse_url) as warehouse:
+        return check_raw_landings(warehouse, logical_date)
+
+
+def validate_raw_landings_on_spark(spark: SparkSession, logical_date: date) -> ValidationReport:
+    """Validate the batch of ``logical_date`` in the raw landing tables of ``spark``'s catalog.
+
+    The tables are ``raw_<system>.<table>`` with partition column ``_logical_date``,
+    beside the batch log ``raw_meta.load_batches``, whose window columns are TIMESTAMPs.
+    """
+    return check_raw_landings(SparkWarehouse(spark), logical_date)

@@ -15,21 +15,25 @@ package at parse time, and importing GX costs seconds.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from expectations.aggregates import SAMPLE_VALUES, Aggregate, Measure, aggregate, samples
+from expectations.aggregates import SAMPLE_VALUES, Aggregate, Measure, Warehouse, aggregate, samples
+from expectations.dialect import POSTGRES, SPARK, Dialect
 from expectations.report import ValidationReport
 
 if TYPE_CHECKING:
     import great_expectations as gx
     from great_expectations.checkpoint.checkpoint import CheckpointResult
     from great_expectations.data_context import AbstractDataContext
+    from great_expectations.datasource.fluent import Datasource
     from great_expectations.expectations import Expectation
+    from pyspark.sql import DataFrame, SparkSession
 
 DATASOURCE_NAME = "aggregates"
 BATCH_DEFINITION_NAME = "aggregate_row"
@@ -50,6 +54,88 @@ def libpq_url(url: str) -> str:
     return urlunsplit(parts._replace(scheme=parts.scheme.split("+", 1)[0]))
 
 
+class Engine(Warehouse, Protocol):
+    """A warehouse the gates run on: its query errors and its GX data source."""
+
+    def fails_check(self, error: Exception) -> bool:
+        """Whether a query's error fails its check rather than the gate's task."""
+        ...
+
+    def add_datasource(self, context: AbstractDataContext) -> Datasource:
+        """Get or create the GX data source whose data frame assets hold aggregate rows."""
+        ...
+
+    def frame(self, row: dict[str, int]) -> Any:
+        """The aggregate row as a one-row data frame of that data source."""
+        ...
+
+
+@dataclass(frozen=True)
+class PostgresWarehouse:
+    """PostgreSQL through one psycopg connection; GX validates the row with pandas."""
+
+    conn: psycopg.Connection
+
+    @property
+    def dialect(self) -> Dialect:
+        return POSTGRES
+
+    def fetch(self, query: str) -> list[tuple[Any, ...]]:
+        return self.conn.execute(query).fetchall()
+
+    def fails_check(self, error: Exception) -> bool:
+        # A lost connection, a lock or statement timeout says nothing about the data:
+        # it fails the task as an error that a retry may clear.
+        return isinstance(error, psycopg.Error) and not isinstance(error, psycopg.OperationalError)
+
+    def add_datasource(self, context: AbstractDataContext) -> Datasource:
+        return context.data_sources.add_or_update_pandas(DATASOURCE_NAME)
+
+    def frame(self, row: dict[str, int]) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame([row])
+
+
+@contextmanager
+def postgres_warehouse(warehouse_url: str) -> Iterator[PostgresWarehouse]:
+    with psycopg.connect(libpq_url(warehouse_url), autocommit=True) as conn:
+        yield PostgresWarehouse(conn)
+
+
+@dataclass(frozen=True)
+class SparkWarehouse:
+    """A Spark session's catalog; GX validates the row with its Spark data source."""
+
+    spark: SparkSession
+
+    @property
+    def dialect(self) -> Dialect:
+        return SPARK
+
+    def fetch(self, query: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.spark.sql(query).collect()]
+
+    def fails_check(self, error: Exception) -> bool:
+        # A missing table or column, or SQL Spark cannot parse, as a psycopg error
+        # would on PostgreSQL; a failed job or a stopped session is the task's error.
+        from pyspark.errors import AnalysisException
+
+        return isinstance(error, AnalysisException)
+
+    def add_datasource(self, context: AbstractDataContext) -> Datasource:
+        # Without a spark_config GX takes the session that is active (this one)
+        # and leaves its configuration alone.
+        return context.data_sources.add_or_update_spark(DATASOURCE_NAME)
+
+    def frame(self, row: dict[str, int]) -> DataFrame:
+        from pyspark.sql.types import LongType, StructField, StructType
+
+        # Every aggregate is a count (a bigint); the schema is given, not inferred.
+        schema = StructType([StructField(name, LongType(), nullable=False) for name in row])
+        return self.spark.createDataFrame([tuple(row.values())], schema)
+
+
 def ephemeral_context() -> AbstractDataContext:
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
@@ -68,7 +154,7 @@ def ephemeral_context() -> AbstractDataContext:
 
 
 def build_checkpoint(
-    context: AbstractDataContext, name: str, aggregates: Sequence[Aggregate]
+    context: AbstractDataContext, engine: Engine, name: str, aggregates: Sequence[Aggregate]
 ) -> gx.Checkpoint:
     """Get or create the data frame asset, one suite and validation per check, one checkpoint.
 
@@ -76,7 +162,7 @@ def build_checkpoint(
     """
     import great_expectations as gx
 
-    datasource = context.data_sources.add_or_update_pandas(DATASOURCE_NAME)
+    datasource = engine.add_datasource(context)
     if name in datasource.get_asset_names():
         datasource.delete_asset(name)
     batch_definition = datasource.add_dataframe_asset(name).add_batch_definition_whole_dataframe(
@@ -101,46 +187,54 @@ def build_checkpoint(
 
 
 def run_checks(warehouse_url: str, name: str, checks: Sequence[Check]) -> ValidationReport:
+    """Run the checks on the PostgreSQL warehouse at ``warehouse_url``."""
+    with postgres_warehouse(warehouse_url) as warehouse:
+        return validate_checks(warehouse, name, checks)
+
+
+def run_spark_checks(spark: SparkSession, name: str, checks: Sequence[Check]) -> ValidationReport:
+    """Run the checks on the tables of ``spark``'s catalog."""
+    return validate_checks(SparkWarehouse(spark), name, checks)
+
+
+def validate_checks(engine: Engine, name: str, checks: Sequence[Check]) -> ValidationReport:
     """Measure every check in the warehouse, validate in one checkpoint run, summarise."""
-    aggregates = [aggregate(check.name, check.query, check.expectations) for check in checks]
-    with psycopg.connect(libpq_url(warehouse_url), autocommit=True) as conn:
-        row: dict[str, int] = {}
-        # A check whose query fails (a missing table or column) fails every expectation.
-        errors: dict[str, str] = {}
-        for check in aggregates:
-            try:
-                row |= check.measure(conn)
-            except psycopg.OperationalError:
-                # A lost connection, a lock or statement timeout says nothing about the
-                # data: it fails the task as an error that a retry may clear.
+    aggregates = [
+        aggregate(check.name, check.query, check.expectations, engine.dialect) for check in checks
+    ]
+    row: dict[str, int] = {}
+    # A check whose query fails (a missing table or column) fails every expectation.
+    errors: dict[str, str] = {}
+    for check in aggregates:
+        try:
+            row |= check.measure(engine)
+        except Exception as exc:
+            if not engine.fails_check(exc):
                 raise
-            except psycopg.Error as exc:
-                errors[check.name] = f"error: {_first_line(exc)}"
-        measured = [check for check in aggregates if check.name not in errors]
-        # With nothing measured there is nothing for GX to validate; the errors fail the gate.
-        gx_success, gx_failures, evaluated = (
-            _validate(name, measured, row) if measured else (True, {}, 0)
-        )
-        failed = []
-        for check in aggregates:
-            for measure in check.measures:
-                if check.name in errors:
-                    failed.append(failure_line(check.name, measure, errors[check.name]))
-                elif measure.column in gx_failures:
-                    observed = gx_failures[measure.column] or _observed(conn, check, measure, row)
-                    failed.append(failure_line(check.name, measure, observed))
+            errors[check.name] = f"error: {_first_line(exc)}"
+    measured = [check for check in aggregates if check.name not in errors]
+    # With nothing measured there is nothing for GX to validate; the errors fail the gate.
+    gx_success, gx_failures, evaluated = (
+        _validate(engine, name, measured, row) if measured else (True, {}, 0)
+    )
+    failed = []
+    for check in aggregates:
+        for measure in check.measures:
+            if check.name in errors:
+                failed.append(failure_line(check.name, measure, errors[check.name]))
+            elif measure.column in gx_failures:
+                observed = gx_failures[measure.column] or _observed(engine, check, measure, row)
+                failed.append(failure_line(check.name, measure, observed))
     evaluated += sum(len(check.measures) for check in aggregates if check.name in errors)
     return ValidationReport(success=gx_success and not failed, evaluated=evaluated, failed=failed)
 
 
 def _validate(
-    name: str, aggregates: Sequence[Aggregate], row: dict[str, int]
+    engine: Engine, name: str, aggregates: Sequence[Aggregate], row: dict[str, int]
 ) -> tuple[bool, dict[str, str | None], int]:
     """GX's verdict, the failed aggregate columns (with GX's error, if any) and the count run."""
-    import pandas as pd
-
-    checkpoint = build_checkpoint(ephemeral_context(), name, aggregates)
-    result: CheckpointResult = checkpoint.run(batch_parameters={"dataframe": pd.DataFrame([row])})
+    checkpoint = build_checkpoint(ephemeral_context(), engine, name, aggregates)
+    result: CheckpointResult = checkpoint.run(batch_parameters={"dataframe": engine.frame(row)})
     failures: dict[str, str | None] = {}
     evaluated = 0
     for suite_result in result.run_results.values():
@@ -163,20 +257,18 @@ def failure_line(table: str, measure: Measure, observed: str) -> str:
     return f"{table}: {config.type} {arguments} -> {observed}"
 
 
-def _observed(
-    conn: psycopg.Connection, check: Aggregate, measure: Measure, row: dict[str, Any]
-) -> str:
+def _observed(engine: Engine, check: Aggregate, measure: Measure, row: dict[str, Any]) -> str:
     value = row[measure.column]
     if not measure.per_row:
         return str(value)
     counts = f"{value} of {row[check.row_count]} rows"
-    sample = samples(conn, measure)
+    sample = samples(engine, measure)
     if not sample:
         return counts
     return f"{counts}, e.g. {', '.join(str(value) for value in sample[:SAMPLE_VALUES])}"
 
 
-def _first_line(exc: psycopg.Error) -> str:
+def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0]
 
 

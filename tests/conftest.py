@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 from cvw.config import Settings, load_settings, sibling_database_url  # noqa: E402
 from cvw_demo import embedded_pg  # noqa: E402
+from tests.spark_session import local_spark_session  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +72,16 @@ def first_run(test_settings: Settings, pg_admin_url: str):
     from tests.pipeline_run import run_once
 
     yield from run_once(test_settings, pg_admin_url)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the whole test session (tests/spark_session.py).
+
+    Starting one takes about 15 s and a JVM of its own, so every test shares it;
+    a test names its own databases and drops what it must start without.
+    """
+    if shutil.which("java") is None:
+        pytest.skip("java is missing: apt-get install openjdk-17-jre-headless")
+    with local_spark_session(load_settings().state_dir) as session:
+        yield session

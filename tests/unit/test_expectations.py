@@ -10,13 +10,11 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date
 
 import pandas as pd
 import psycopg
 import pytest
-from psycopg import sql
 
 from cvw.catalog import ALL_TABLES
 from cvw.config import sibling_database_url
@@ -29,257 +27,31 @@ from expectations import (
     validate_raw_landings,
 )
 from expectations.aggregates import aggregate
+from expectations.dialect import POSTGRES
 from expectations.marts import mart_checks
 from expectations.raw_landings import CODED_COLUMNS, PATTERNS, RANGES
-from expectations.runner import Check, build_checkpoint, ephemeral_context, run_checks
+from expectations.runner import (
+    Check,
+    build_checkpoint,
+    ephemeral_context,
+    postgres_warehouse,
+    run_checks,
+)
+from tests.mart_tables import build_marts
+from tests.raw_batches import (
+    RAW_EXPECTATIONS,
+    RESTATED_AT,
+    VALID_BATCH,
+    customer,
+    land,
+    loan,
+)
 
 SCRATCH_DB = "gx_scratch"
 VALID_DATE = date(2026, 10, 31)
 OUT_OF_RANGE_DATE = date(2026, 11, 1)
 SHORT_BATCH_DATE = date(2026, 11, 2)
 UNLOGGED_DATE = date(2026, 11, 3)
-LOADED_AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
-UPDATED_AT = datetime(2026, 10, 31, 18, 0, tzinfo=UTC)
-# Rows landed again on a later date carry a later change timestamp, as a source's would.
-RESTATED_AT = datetime(2026, 10, 31, 20, 0, tzinfo=UTC)
-# Per run over the whole catalog: 121 required columns, 22 coded columns, 25 ranges,
-# 2 period formats, 38 key and reference columns not blank (15 core banking, 8 ERP,
-# 15 CRM), one content per key in a batch for the 18 tables and per key and change
-# timestamp across batches for the 15 whose change column is not in the key, 2
-# account references, 13 change timestamps inside the window (core banking and CRM),
-# 19 other business dates not after the extraction moment, and one row-count
-# control total for each of the 18 tables.
-RAW_EXPECTATIONS = 121 + 22 + 25 + 2 + 38 + 18 + 15 + 2 + 13 + 19 + 18
-
-
-def customer(customer_id: str, **changes: Any) -> dict[str, Any]:
-    row = {
-        "customer_id": customer_id,
-        "customer_type": "retail",
-        "full_name": f"Customer {customer_id}",
-        "segment": "mass",
-        "branch_id": "B01",
-        "region": "north",
-        "onboarded_date": date(2021, 3, 1),
-        "status": "active",
-        "credit_rating": "A",
-        "updated_at": UPDATED_AT,
-    }
-    return row | changes
-
-
-def loan(loan_id: str, **changes: Any) -> dict[str, Any]:
-    row = {
-        "loan_id": loan_id,
-        "snapshot_date": date(2026, 10, 31),
-        "customer_id": "C001",
-        "principal_amount": 50000,
-        "outstanding_balance": 42000,
-        "interest_rate": 0.045,
-        "term_months": 36,
-        "risk_rating": "BBB",
-        "probability_of_default": 0.02,
-        "loss_given_default": 0.45,
-        "days_past_due": 0,
-        "updated_at": UPDATED_AT,
-    }
-    return row | changes
-
-
-VALID_BATCH: dict[str, list[dict[str, Any]]] = {
-    "raw_core_banking.customers": [
-        customer("C001"),
-        customer("C002", customer_type="corporate", segment="sme", credit_rating=None),
-    ],
-    "raw_core_banking.products": [
-        {
-            "product_code": "LN36",
-            "product_name": "Business loan 36m",
-            "product_family": "loan",
-            "term_months": 36,
-            "standard_rate": 0.045,
-            "is_credit": True,
-            "updated_at": UPDATED_AT,
-        }
-    ],
-    "raw_core_banking.loans": [loan("A100"), loan("A101", days_past_due=12)],
-    "raw_core_banking.transactions": [
-        {
-            "transaction_id": tid,
-            "account_id": "A200",
-            "customer_id": "C001",
-            "posted_at": UPDATED_AT,
-            "channel": "mobile",
-            "transaction_type": "payment",
-            "amount": 19.90,
-        }
-        for tid in (1, 2)
-    ],
-    "raw_erp.gl_postings": [
-        {
-            "posting_id": "GL1",
-            "posting_date": date(2026, 10, 31),
-            "period": "2026-10",
-            "gl_account": "4100",
-            "gl_line": "fee_income",
-            "cost_center_id": "CC01",
-            "amount": 1250.00,
-            "currency": "CNY",
-        }
-    ],
-    "raw_crm.surveys": [
-        {
-            "survey_id": "S1",
-            "contact_id": "K1",
-            "score": 9,
-            "responded_at": UPDATED_AT,
-            "updated_at": UPDATED_AT,
-        }
-    ],
-}
-
-
-def land(
-    conn: psycopg.Connection,
-    logical_date: date,
-    batch: dict[str, list[dict[str, Any]]],
-    *,
-    rows_loaded: dict[str, int] | None = None,
-    unlogged: tuple[str, ...] = (),
-) -> None:
-    """Land ``batch`` for the date and log a batch row for every catalog table."""
-    batch_id = f"test-{logical_date}"
-    for raw_table, rows in batch.items():
-        for row in rows:
-            record = row | {
-                "_batch_id": batch_id,
-                "_logical_date": logical_date,
-                "_loaded_at": LOADED_AT,
-            }
-            schema, name = raw_table.split(".")
-            conn.execute(
-                sql.SQL("insert into {} ({}) values ({})").format(
-                    sql.Identifier(schema, name),
-                    sql.SQL(", ").join(map(sql.Identifier, record)),
-                    sql.SQL(", ").join(sql.Placeholder() * len(record)),
-                ),
-                list(record.values()),
-            )
-    counts = {raw_table: len(rows) for raw_table, rows in batch.items()} | (rows_loaded or {})
-    for source in ALL_TABLES:
-        if source.raw_table in unlogged:
-            continue
-        loaded = counts.get(source.raw_table, 0)
-        conn.execute(
-            "insert into raw_meta.load_batches (batch_id, source_system, table_name, "
-            "logical_date, window_end, rows_read, rows_loaded, rows_quarantined, started_at, "
-            "finished_at) values (%s, %s, %s, %s, %s, %s, %s, 0, %s, %s)",
-            (
-                f"{batch_id}-{source.raw_table}",
-                source.system,
-                source.name,
-                logical_date,
-                LOADED_AT,
-                loaded,
-                loaded,
-                LOADED_AT,
-                LOADED_AT,
-            ),
-        )
-
-
-def build_marts(
-    conn: psycopg.Connection,
-    schema: str,
-    *,
-    gl_error: float = 0.0,
-    customers_in_360: int = 10,
-    premium_customers: int = 1,
-    retained_customers: int = 9,
-    clv_p90_months: float = 440.0,
-) -> None:
-    """Ten customers; one ledger line (operating expense) can be put off by ``gl_error``."""
-    statements = [
-        "create schema {s}",
-        """create table {s}.dim_customer as
-        select format('C%s', lpad(n::text, 3, '0')) as customer_id, 'retail' as customer_type,
-               'Customer ' || n as full_name, (array['mass', 'affluent', 'private'])[1 + n % 3]
-               as segment, null::text as industry, 'B01' as branch_id, 'north' as region,
-               date '2021-03-01' as onboarded_date, 'active' as status,
-               null::date as closed_date, 'A' as credit_rating, true as is_active,
-               'RM01' as rm_id, md5('C' || n) as customer_key,
-               timestamptz '2026-01-01' as valid_from, timestamptz '9999-12-31' as valid_to,
-               true as is_current
-        from generate_series(1, 10) as n""",
-        """create table {s}.customer_contribution_monthly (
-            customer_id, month, deposit_average_balance, loan_average_balance, deposit_nii,
-            loan_nii, fee_income, fee_settlement, fee_wealth_management, fee_agency_insurance,
-            fee_cards, fee_e_banking, fee_international, fee_investment_banking,
-            gross_contribution
-        ) as values
-        ('C001', date '2026-09-30', 12000.00, 0.00, 21.37, 0.00, 5.50,
-         2.00, 3.50, 0.00, 0.00, 0.00, 0.00, 0.00, 26.87),
-        ('C001', date '2026-10-31', 12500.00, 0.00, 22.05, 0.00, 0.00,
-         0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 22.05),
-        ('C002', date '2026-10-31', 300.00, 80000.00, 0.54, 141.20, 38.00,
-         10.00, 0.00, 8.00, 12.00, 3.00, 5.00, 0.00, 179.74)""",
-        """create table {s}.customer_tier_monthly as
-        select format('C%s', lpad(n::text, 3, '0')) as customer_id,
-               date '2026-10-31' as month,
-               case when n <= {premium} then 'premium' else 'ordinary' end as tier,
-               'contribution rank ' || n as tier_reason,
-               1000.00 - n as contribution_l12m, round((11 - n) / 10.0, 2)
-               as contribution_percentile
-        from generate_series(1, 10) as n""",
-        """create table {s}.customer_360 as
-        select format('C%s', lpad(n::text, 3, '0')) as customer_id, 1000.00 * n
-               as deposit_balance, 0.00 as loan_balance, 0.00 as card_balance,
-               500.00 as wealth_balance_aum, 2 as product_count,
-               1000.00 - n as contribution_l12m, 0.25 as channel_share_branch,
-               0.25 as channel_share_atm, 0.5 as channel_share_online,
-               0.0 as channel_share_mobile
-        from generate_series(1, {in_360}) as n""",
-        "create table {s}.fct_transactions as select 120.50 as amount",
-        "create table {s}.fct_fee_income as select 8.00 as amount",
-        """create table {s}.fct_loan_monthly as
-        select 0.02 as probability_of_default, 0.45 as loss_given_default,
-               0 as days_past_due, 80000.00 as exposure""",
-        "create table {s}.fct_opportunities as select 500000.00 as intended_amount",
-        """create table {s}.contribution_gl_reconciliation (
-            month, gl_line, gl_amount, allocated_amount, unallocated_amount, difference
-        ) as values
-        (date '2026-10-01', 'interest_income', 150.00, 141.20, 8.80, 0.00),
-        (date '2026-10-01', 'interest_expense', 30.00, 25.00, 5.00, 0.00),
-        (date '2026-10-01', 'fee_income', 50.00, 38.00, 12.00, 0.00),
-        (date '2026-10-01', 'operating_expense', 90.00 + {gl_error}, 70.00, 20.00, 0.00)""",
-        """create table {s}.customer_retention_monthly (
-            month, horizon_months, segment, customers_start, customers_retained,
-            customers_churned, logo_retention_rate, gross_contribution_retention
-        ) as values
-        (date '2026-10-01', 1, 'all', 10, {retained}, 10 - {retained}, {retained} / 10.0, 0.9),
-        (date '2026-10-01', 1, 'mass', 4, 4, 0, 1.0, 0.8)""",
-        """create table {s}.customer_lifetime_value as
-        select format('C%s', lpad(n::text, 3, '0')) as customer_id,
-               0.97 as monthly_retention_rate_p10,
-               0.98 as monthly_retention_rate,
-               0.99 as monthly_retention_rate_p90,
-               (n - 3) * 10.0 as monthly_net_contribution,
-               (n - 3) * 400.0 as customer_lifetime_value_p10,
-               (n - 3) * 420.0 as customer_lifetime_value,
-               (n - 3) * {clv_p90_months} as customer_lifetime_value_p90
-        from generate_series(1, 10) as n""",
-    ]
-    for statement in statements:
-        conn.execute(
-            statement.format(
-                s=schema,
-                gl_error=gl_error,
-                premium=premium_customers,
-                in_360=customers_in_360,
-                retained=retained_customers,
-                clv_p90_months=clv_p90_months,
-            )
-        )
 
 
 @pytest.fixture(scope="module")
@@ -432,13 +204,15 @@ def test_lifetime_value_band_out_of_order_fails(scratch_url: str) -> None:
 
 def test_building_twice_in_one_context_does_not_fail(scratch_url: str) -> None:
     context = ephemeral_context()
-    checks = [aggregate(c.name, c.query, c.expectations) for c in mart_checks("marts_ok", 10)]
+    checks = [
+        aggregate(c.name, c.query, c.expectations, POSTGRES) for c in mart_checks("marts_ok", 10)
+    ]
     row: dict[str, int] = {}
-    with psycopg.connect(scratch_url) as conn:
+    with postgres_warehouse(scratch_url) as warehouse:
         for check in checks:
-            row |= check.measure(conn)
-    build_checkpoint(context, "marts", checks)
-    checkpoint = build_checkpoint(context, "marts", checks)
+            row |= check.measure(warehouse)
+        build_checkpoint(context, warehouse, "marts", checks)
+        checkpoint = build_checkpoint(context, warehouse, "marts", checks)
 
     assert checkpoint.run(batch_parameters={"dataframe": pd.DataFrame([row])}).success
     assert len(context.suites.all()) == len(checks)
@@ -558,7 +332,7 @@ def test_partial_expectations_are_refused() -> None:
 
     partial = gxe.ExpectColumnValuesToNotBeNull(column="a", mostly=0.9)
     with pytest.raises(ValueError, match="mostly"):
-        aggregate("t", "select 1 as a", [partial])
+        aggregate("t", "select 1 as a", [partial], POSTGRES)
 
 
 def test_rules_name_catalog_columns() -> None:

@@ -97,6 +97,10 @@
     of everything it is built on.
 #}
 {% macro incremental_lineage() %}
+    {{ return(adapter.dispatch('incremental_lineage', 'customer_value')()) }}
+{% endmacro %}
+
+{% macro default__incremental_lineage() %}
     {#- Only a model's build reads the record: `dbt compile` and `docs generate`
         render the full build's SQL (and may point at marts the transformer
         cannot read), and a unit test renders it over its fixtures. -#}

@@ -62,7 +62,7 @@ follow_ups_measured as (
         occurred_date,
         follow_up_due_date,
         follow_up_done_date,
-        follow_up_done_date - occurred_date as days_to_follow_up,
+        {{ days_between('follow_up_done_date', 'occurred_date') }} as days_to_follow_up,
         case
             when follow_up_due_date is null
                 then null

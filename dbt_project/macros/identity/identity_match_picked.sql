@@ -46,12 +46,11 @@
 
     select
         {{ record_key }},
-        array_agg(candidate_customer_id order by rule_order)
-        filter (where candidate_count = 1) as unique_candidate_customer_ids,
-        array_agg(match_rule order by rule_order)
-        filter (where candidate_count = 1) as unique_match_rules,
-        string_agg(match_rule, ',' order by rule_order)
-        filter (where candidate_count > 1) as ambiguous_rules
+        {{ ordered_array_agg('candidate_customer_id', 'rule_order', 'candidate_count = 1') }}
+        as unique_candidate_customer_ids,
+        {{ ordered_array_agg('match_rule', 'rule_order', 'candidate_count = 1') }} as unique_match_rules,
+        {{ ordered_string_agg('match_rule', "','", 'rule_order', 'candidate_count > 1') }}
+        as ambiguous_rules
     from {{ output_cte }}_rule_outcomes
     group by {{ record_key }}
 
@@ -65,10 +64,10 @@
         {% for column in record_columns -%}
         {{ records_cte }}.{{ column }},
         {% endfor -%}
-        {{ output_cte }}_outcomes.unique_candidate_customer_ids[1] as customer_id,
-        {{ output_cte }}_outcomes.unique_match_rules[1] as match_rule,
+        {{ array_first(output_cte ~ '_outcomes.unique_candidate_customer_ids') }} as customer_id,
+        {{ array_first(output_cte ~ '_outcomes.unique_match_rules') }} as match_rule,
         {{ output_cte }}_outcomes.ambiguous_rules,
-        {{ output_cte }}_outcomes.unique_candidate_customer_ids[1] is null
+        {{ array_first(output_cte ~ '_outcomes.unique_candidate_customer_ids') }} is null
         and {{ output_cte }}_outcomes.ambiguous_rules is not null as is_ambiguous
     from {{ records_cte }}
     left join {{ output_cte }}_outcomes

@@ -44,7 +44,7 @@
                 {{ names_cte }}.normalized_name, length({{ suffixes_cte }}.suffix_variant) + 1
             ) = ' ' || {{ suffixes_cte }}.suffix_variant
             or (
-                {{ suffixes_cte }}.suffix_variant ~ '^[\u4e00-\u9fff]'
+                {{ regex_matches(suffixes_cte ~ '.suffix_variant', '^[\\u4e00-\\u9fff]') }}
                 and length({{ names_cte }}.normalized_name) > length({{ suffixes_cte }}.suffix_variant)
                 and right(
                     {{ names_cte }}.normalized_name, length({{ suffixes_cte }}.suffix_variant)
@@ -63,15 +63,7 @@
         nullif(
             concat_ws(
                 ' ',
-                nullif(array_to_string(
-                    array(
-                        select name_tokens.token
-                        from regexp_split_to_table(base_name, ' ') as name_tokens (token)
-                        where name_tokens.token != ''
-                        order by name_tokens.token
-                    ),
-                    ' '
-                ), ''),
+                nullif({{ words_sorted('base_name') }}, ''),
                 canonical_suffix
             ),
             ''

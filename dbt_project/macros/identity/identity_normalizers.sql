@@ -10,6 +10,10 @@
     'ＨＵＡＸＩＮ  Trading Co.,Ltd.' -> 'huaxin trading co ltd'.
 #}
 {% macro identity_normalized_text(expression) -%}
+    {{- return(adapter.dispatch('identity_normalized_text', 'customer_value')(expression)) -}}
+{%- endmacro %}
+
+{% macro default__identity_normalized_text(expression) -%}
     nullif(
         btrim(
             regexp_replace(
@@ -32,6 +36,10 @@
     whitespace, hyphens or dots. ' 91350203-086884758w ' -> '91350203086884758W'.
 #}
 {% macro identity_national_id_key(expression) -%}
+    {{- return(adapter.dispatch('identity_national_id_key', 'customer_value')(expression)) -}}
+{%- endmacro %}
+
+{% macro default__identity_national_id_key(expression) -%}
     nullif(upper(regexp_replace(normalize({{ expression }}, nfkc), '[\s.\-]+', '', 'g')), '')
 {%- endmacro %}
 
@@ -43,6 +51,10 @@
     '0755 81234567' -> '075581234567'.
 #}
 {% macro identity_phone_key(expression) -%}
+    {{- return(adapter.dispatch('identity_phone_key', 'customer_value')(expression)) -}}
+{%- endmacro %}
+
+{% macro default__identity_phone_key(expression) -%}
     nullif(
         regexp_replace(
             regexp_replace(
@@ -59,6 +71,10 @@
     E-mail address: NFKC, lower case, without surrounding whitespace.
 #}
 {% macro identity_email_key(expression) -%}
+    {{- return(adapter.dispatch('identity_email_key', 'customer_value')(expression)) -}}
+{%- endmacro %}
+
+{% macro default__identity_email_key(expression) -%}
     nullif(btrim(lower(normalize({{ expression }}, nfkc))), '')
 {%- endmacro %}
 
@@ -66,5 +82,79 @@
     CIF number as typed: NFKC, upper case, without whitespace.
 #}
 {% macro identity_cif_key(expression) -%}
+    {{- return(adapter.dispatch('identity_cif_key', 'customer_value')(expression)) -}}
+{%- endmacro %}
+
+{% macro default__identity_cif_key(expression) -%}
     nullif(upper(regexp_replace(normalize({{ expression }}, nfkc), '\s+', '', 'g')), '')
+{%- endmacro %}
+
+
+{#
+    Spark forms of the normalizers above. Spark has no normalize(): the NFKC
+    step becomes nfkc_width_folded (below). Spark reads backslash escapes in
+    string literals, so the patterns' backslashes are doubled, and its
+    regexp_replace replaces every match (PostgreSQL's flag 'g') and refers
+    to groups as $1 instead of \1.
+#}
+{% macro spark__identity_normalized_text(expression) -%}
+    nullif(
+        btrim(
+            regexp_replace(
+                regexp_replace(
+                    regexp_replace(
+                        lower({{ nfkc_width_folded(expression) }}),
+                        '[^a-z0-9\\u4e00-\\u9fff]+', ' '
+                    ),
+                    '([a-z0-9])([\\u4e00-\\u9fff])', '$1 $2'
+                ),
+                '([\\u4e00-\\u9fff])([a-z0-9])', '$1 $2'
+            )
+        ),
+        ''
+    )
+{%- endmacro %}
+
+{% macro spark__identity_national_id_key(expression) -%}
+    nullif(upper(regexp_replace({{ nfkc_width_folded(expression) }}, '[\\s.\\-]+', '')), '')
+{%- endmacro %}
+
+{% macro spark__identity_phone_key(expression) -%}
+    nullif(
+        regexp_replace(
+            regexp_replace(
+                regexp_replace({{ nfkc_width_folded(expression) }}, '[^0-9]+', ''),
+                '^(00)?86(1[0-9]{10})$', '$2'
+            ),
+            '^(00)?86([2-9][0-9]{8,10})$', '0$2'
+        ),
+        ''
+    )
+{%- endmacro %}
+
+{% macro spark__identity_email_key(expression) -%}
+    nullif(btrim(lower({{ nfkc_width_folded(expression) }})), '')
+{%- endmacro %}
+
+{% macro spark__identity_cif_key(expression) -%}
+    nullif(upper(regexp_replace({{ nfkc_width_folded(expression) }}, '\\s+', '')), '')
+{%- endmacro %}
+
+{#
+    The part of NFKC the identity keys rely on, for Spark, which has no
+    Unicode normalization function: the full-width forms U+FF01-U+FF5E
+    (letters, digits, punctuation) become their ASCII characters and the
+    ideographic space U+3000 a space, by translate(). NFKC's other
+    compatibility mappings (circled digits, ligatures, half-width katakana)
+    are not made; source systems type names and numbers with the IME's
+    full-width forms, which are the ones folded here.
+#}
+{% macro nfkc_width_folded(expression) -%}
+    {%- set full_width = [] -%}
+    {%- set ascii = [] -%}
+    {%- for code in range(33, 127) -%}
+        {%- do full_width.append('\\u%04x' | format(code + 65248)) -%}
+        {%- do ascii.append('\\u%04x' | format(code)) -%}
+    {%- endfor -%}
+    translate({{ expression }}, '{{ full_width | join('') }}\\u3000', '{{ ascii | join('') }} ')
 {%- endmacro %}

@@ -97,19 +97,8 @@
     of everything it is built on.
 #}
 {% macro incremental_lineage() %}
-    {{ return(adapter.dispatch('incremental_lineage')()) }}
+    {{ return(adapter.dispatch('incremental_lineage', 'customer_value')()) }}
 {% endmacro %}
-
-
-{#
-    Spark keeps no record yet (the record lives in a PostgreSQL table comment):
-    every build there reads every batch, and an incremental table is emptied
-    and rebuilt whole (truncate_unless_incremental).
-#}
-{% macro spark__incremental_lineage() %}
-    {{ return({'full': true}) }}
-{% endmacro %}
-
 
 {% macro default__incremental_lineage() %}
     {#- Only a model's build reads the record: `dbt compile` and `docs generate`

@@ -97,6 +97,10 @@
 
 {# Pre-hook of a month table: empty it, or delete the months it rebuilds. #}
 {% macro delete_rebuilt_months(column='month') %}
+    {{ return(adapter.dispatch('delete_rebuilt_months', 'customer_value')(column)) }}
+{% endmacro %}
+
+{% macro default__delete_rebuilt_months(column) %}
     {% set scope = month_scope(incremental_lineage()) if execute and is_incremental() else none %}
     {% if scope is none or not (scope.full or scope.from_month) %}
         select 1

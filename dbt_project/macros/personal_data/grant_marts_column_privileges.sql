@@ -11,6 +11,10 @@
     skip its documentation; tag every new personal column there.
 #}
 {% macro grant_marts_column_privileges() %}
+    {{- return(adapter.dispatch('grant_marts_column_privileges', 'customer_value')()) -}}
+{% endmacro %}
+
+{% macro default__grant_marts_column_privileges() %}
     {%- set pii_columns = [] -%}
     {%- for column_name, column in model.columns.items() -%}
         {%- if column.get('meta', {}).get('pii') -%}
@@ -28,4 +32,14 @@
     grant select ({{ readable_columns | join(', ') }}) on {{ this }}
         to {{ adapter.quote(var('marts_reader_role')) }};
     {%- endif %}
+{% endmacro %}
+
+{#
+    Spark: no grants. Spark SQL itself has no privileges; who may read a
+    table, and which columns, is decided by the catalog in front of it
+    (Unity Catalog, Apache Ranger on a Hive metastore), which a deployment on
+    Spark configures from the same `pii` tags.
+#}
+{% macro spark__grant_marts_column_privileges() %}
+    select 1
 {% endmacro %}

@@ -13,6 +13,10 @@
     of the identity models, which override it to compare readable keys.
 #}
 {% macro identity_hash(expression) -%}
+    {{- return(adapter.dispatch('identity_hash', 'customer_value')(expression)) -}}
+{%- endmacro %}
+
+{% macro default__identity_hash(expression) -%}
     {%- if var('identity_keys_hashed') -%}
     encode(
         sha256(
@@ -23,6 +27,32 @@
             )
         ),
         'hex'
+    )
+    {%- else -%}
+    ({{ expression }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    Spark: the same HMAC from the same pads (a binary column there). Spark's
+    sha2() returns the hex digest as text, so the inner digest is turned back
+    into bytes with unhex() before the outer hash; encode() gives the UTF-8
+    bytes of the value.
+#}
+{% macro spark__identity_hash(expression) -%}
+    {%- if var('identity_keys_hashed') -%}
+    sha2(
+        concat(
+            (select identity_hash_key.outer_pad from warehouse_meta.identity_hash_key),
+            unhex(sha2(
+                concat(
+                    (select identity_hash_key.inner_pad from warehouse_meta.identity_hash_key),
+                    encode({{ expression }}, 'UTF-8')
+                ),
+                256
+            ))
+        ),
+        256
     )
     {%- else -%}
     ({{ expression }})

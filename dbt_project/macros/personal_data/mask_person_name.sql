@@ -9,12 +9,28 @@
       (Hangzhou Huaxin Trading Co., Ltd. -> H** Ltd.).
 #}
 {% macro mask_person_name(expression) -%}
+    {{- return(adapter.dispatch('mask_person_name', 'customer_value')(expression)) -}}
+{%- endmacro %}
+
+{% macro default__mask_person_name(expression) -%}
     {%- set name = "nullif(btrim(" ~ expression ~ "), '')" -%}
     case
         when {{ name }} ~ '^[\u4e00-\u9fff]'
             then left({{ name }}, 1) || repeat('*', char_length({{ name }}) - 1)
         when {{ name }} ~ '\s'
             then left({{ name }}, 1) || '** ' || substring({{ name }} from '(\S+)$')
+        else left({{ name }}, 1) || '**'
+    end
+{%- endmacro %}
+
+{# Spark: the same rules with rlike and regexp_extract (backslashes doubled in its literals). #}
+{% macro spark__mask_person_name(expression) -%}
+    {%- set name = "nullif(btrim(" ~ expression ~ "), '')" -%}
+    case
+        when {{ name }} rlike '^[\\u4e00-\\u9fff]'
+            then left({{ name }}, 1) || repeat('*', char_length({{ name }}) - 1)
+        when {{ name }} rlike '\\s'
+            then left({{ name }}, 1) || '** ' || regexp_extract({{ name }}, '(\\S+)$', 1)
         else left({{ name }}, 1) || '**'
     end
 {%- endmacro %}

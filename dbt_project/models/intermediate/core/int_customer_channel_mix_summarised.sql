@@ -47,7 +47,7 @@ transactions_in_window as (
     from transactions
     inner join channel_mix_window
         on
-            cast(transactions.posted_at at time zone 'UTC' as date)
+            cast({{ utc_wall_clock('transactions.posted_at') }} as date)
             between channel_mix_window.window_start_date and channel_mix_window.window_end_date
 
 ),

@@ -41,9 +41,9 @@ responses_in_window as (
     cross join l12m_window
     where
         crm_contacts_matched.customer_id is not null
-        and cast(campaign_responses.responded_at at time zone 'UTC' as date)
+        and cast({{ utc_wall_clock('campaign_responses.responded_at') }} as date)
         >= l12m_window.window_start
-        and cast(campaign_responses.responded_at at time zone 'UTC' as date)
+        and cast({{ utc_wall_clock('campaign_responses.responded_at') }} as date)
         < l12m_window.window_end
 
 ),

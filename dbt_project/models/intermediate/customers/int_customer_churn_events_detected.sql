@@ -129,7 +129,7 @@ transaction_days_bucketed as (
         customer_id,
         transaction_date,
         floor(
-            (transaction_date - date '1970-01-01')
+            ({{ days_between('transaction_date', "date '1970-01-01'") }})
             / cast({{ var('churn_dormancy_days') }} as numeric)
         ) as dormancy_bucket
     from transaction_days
@@ -214,7 +214,9 @@ dormancy_spells as (
         end as reactivated_date
     from evidence_gaps
     where
-        coalesce(next_evidence_date, last_reporting_date + 1) - last_evidence_date
+        {{ days_between(
+            'coalesce(next_evidence_date, last_reporting_date + 1)', 'last_evidence_date'
+        ) }}
         > {{ var('churn_dormancy_days') }}
 
 ),

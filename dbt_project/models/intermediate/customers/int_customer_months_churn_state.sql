@@ -45,7 +45,7 @@ customer_months as (
 
 open_events_by_month as (
 
-    select distinct on (customer_months.customer_id, customer_months.month)
+    select {{ distinct_on(['customer_months.customer_id', 'customer_months.month']) }}
         customer_months.customer_id,
         customer_months.month,
         churn_events.churn_definition,
@@ -59,11 +59,10 @@ open_events_by_month as (
                 churn_events.reactivated_date is null
                 or customer_months.month_end_date < churn_events.reactivated_date
             )
-    order by
-        customer_months.customer_id,
-        customer_months.month,
-        churn_events.churn_date,
-        churn_events.churn_definition
+    {{ first_row_order_by(
+        ['customer_months.customer_id', 'customer_months.month'],
+        ['churn_events.churn_date', 'churn_events.churn_definition']
+    ) }}
 
 ),
 

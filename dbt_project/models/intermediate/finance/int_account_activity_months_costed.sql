@@ -28,7 +28,7 @@ with
 transactions as (
 
     select * from {{ ref('stg_core_banking__transactions') }}
-    where {{ rebuilt_months(scope, "posted_at at time zone 'UTC'") }}
+    where {{ rebuilt_months(scope, utc_wall_clock('posted_at')) }}
 
 ),
 
@@ -75,7 +75,7 @@ transactions_to_months as (
     select
         account_id,
         customer_id,
-        cast(date_trunc('month', posted_at at time zone 'UTC') as date) as month,
+        cast(date_trunc('month', {{ utc_wall_clock('posted_at') }}) as date) as month,
         channel
     from transactions
 
@@ -161,7 +161,7 @@ activities_joined_to_unit_costs as (
     left join unit_costs
         on
             activities_unioned.activity = unit_costs.activity
-            and to_char(activities_unioned.month, 'YYYY-MM') = unit_costs.accounting_period
+            and {{ format_date('activities_unioned.month', 'YYYY-MM') }} = unit_costs.accounting_period
     left join accounts
         on activities_unioned.account_id = accounts.account_id
     left join products

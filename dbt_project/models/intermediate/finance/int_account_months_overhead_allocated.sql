@@ -62,7 +62,7 @@ overhead_by_branch_month as (
 
     select
         branch_cost_centers.branch_id,
-        cast(to_date(gl_postings.accounting_period, 'YYYY-MM') as date) as month,
+        cast({{ parse_date('gl_postings.accounting_period', 'YYYY-MM') }} as date) as month,
         sum(gl_postings.amount) as branch_overhead
     from gl_postings
     inner join branch_cost_centers

@@ -84,7 +84,7 @@ interactions_to_customer_months as (
 
     select
         crm_contacts_matched.customer_id,
-        cast(date_trunc('month', interactions.occurred_at at time zone 'UTC') as date) as month,
+        cast(date_trunc('month', {{ utc_wall_clock('interactions.occurred_at') }}) as date) as month,
         interactions.interaction_type
     from interactions
     inner join crm_contacts_matched
@@ -114,7 +114,7 @@ interactions_costed as (
     left join unit_costs
         on
             unit_costs.activity = 'rm_hour'
-            and to_char(interactions_to_customer_months.month, 'YYYY-MM')
+            and {{ format_date('interactions_to_customer_months.month', 'YYYY-MM') }}
             = unit_costs.accounting_period
 
 ),

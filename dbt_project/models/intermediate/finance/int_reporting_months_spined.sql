@@ -24,11 +24,11 @@ months_generated as (
 
     select cast(month_series.month_start as date) as month
     from month_bounds
-    cross join lateral generate_series(
-        month_bounds.first_month_start,
-        month_bounds.last_month_start,
-        interval '1 month'
-    ) as month_series (month_start)
+    cross join lateral {{ series_generated(
+        'month_bounds.first_month_start',
+        'month_bounds.last_month_start',
+        "interval '1 month'"
+    ) }} as month_series (month_start)
 
 ),
 

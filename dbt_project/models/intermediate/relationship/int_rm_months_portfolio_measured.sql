@@ -63,7 +63,7 @@ surveys_joined_to_managers as (
 
     select
         customer_rm_assigned.rm_id,
-        cast(date_trunc('month', surveys.responded_at at time zone 'UTC') as date) as month,
+        cast(date_trunc('month', {{ utc_wall_clock('surveys.responded_at') }}) as date) as month,
         surveys.satisfaction_score
     from surveys
     inner join crm_contacts_matched

@@ -82,7 +82,7 @@ latest_dates as (
 
     union all
 
-    select max(cast(posted_at at time zone 'UTC' as date)) as last_date from transactions
+    select max(cast({{ utc_wall_clock('posted_at') }} as date)) as last_date from transactions
 
     union all
 
@@ -97,7 +97,7 @@ latest_dates as (
     select
         max(
             greatest(
-                cast(occurred_at at time zone 'UTC' as date),
+                cast({{ utc_wall_clock('occurred_at') }} as date),
                 follow_up_due_date,
                 follow_up_done_date
             )
@@ -109,7 +109,7 @@ latest_dates as (
     select
         max(
             greatest(
-                cast(created_at at time zone 'UTC' as date),
+                cast({{ utc_wall_clock('created_at') }} as date),
                 expected_close_date,
                 closed_date
             )
@@ -118,7 +118,7 @@ latest_dates as (
 
     union all
 
-    select max(cast(responded_at at time zone 'UTC' as date)) as last_date from surveys
+    select max(cast({{ utc_wall_clock('responded_at') }} as date)) as last_date from surveys
 
 ),
 
@@ -139,11 +139,11 @@ days_generated as (
 
     select cast(day_series.day_start as date) as date_day
     from date_bounds
-    cross join lateral generate_series(
-        date_bounds.first_day,
-        date_bounds.last_day,
-        interval '1 day'
-    ) as day_series (day_start)
+    cross join lateral {{ series_generated(
+        'date_bounds.first_day',
+        'date_bounds.last_day',
+        "interval '1 day'"
+    ) }} as day_series (day_start)
 
 ),
 
@@ -159,12 +159,12 @@ final as (
         cast(extract(year from date_day) as integer) as year_number,
         cast(extract(quarter from date_day) as integer) as quarter_number,
         cast(extract(month from date_day) as integer) as month_number,
-        to_char(date_day, 'YYYY-MM') as accounting_period,
-        to_char(date_day, 'FMMonth') as month_name,
+        {{ format_date('date_day', 'YYYY-MM') }} as accounting_period,
+        {{ format_date('date_day', 'FMMonth') }} as month_name,
         cast(extract(day from date_day) as integer) as day_of_month,
-        cast(extract(isodow from date_day) as integer) as day_of_week,
-        to_char(date_day, 'FMDay') as day_name,
-        cast(extract(isodow from date_day) as integer) in (6, 7) as is_weekend,
+        cast({{ iso_day_of_week('date_day') }} as integer) as day_of_week,
+        {{ format_date('date_day', 'FMDay') }} as day_name,
+        cast({{ iso_day_of_week('date_day') }} as integer) in (6, 7) as is_weekend,
         date_day = cast(
             date_trunc('month', date_day) + interval '1 month' - interval '1 day' as date
         ) as is_month_end,

@@ -39,7 +39,7 @@ interactions_joined_to_customers as (
         interactions.rm_id,
         interactions.interaction_type,
         interactions.occurred_at,
-        cast(interactions.occurred_at at time zone 'UTC' as date) as occurred_date,
+        cast({{ utc_wall_clock('interactions.occurred_at') }} as date) as occurred_date,
         interactions.follow_up_due_date,
         interactions.follow_up_done_date,
         data_as_of.as_of_date
@@ -62,7 +62,7 @@ follow_ups_measured as (
         occurred_date,
         follow_up_due_date,
         follow_up_done_date,
-        follow_up_done_date - occurred_date as days_to_follow_up,
+        {{ days_between('follow_up_done_date', 'occurred_date') }} as days_to_follow_up,
         case
             when follow_up_due_date is null
                 then null

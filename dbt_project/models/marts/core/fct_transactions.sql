@@ -8,7 +8,7 @@
     config(
         materialized='incremental',
         unique_key='transaction_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='insert_overwrite' if target.type == 'spark' else 'delete+insert',
         indexes=[
             {'columns': ['transaction_id'], 'unique': true},
         ],
@@ -78,9 +78,9 @@ transactions_joined_to_accounts as (
         accounts.product_code,
         accounts.branch_id,
         transactions_to_build.posted_at,
-        cast(transactions_to_build.posted_at at time zone 'UTC' as date) as posted_date,
+        cast({{ utc_wall_clock('transactions_to_build.posted_at') }} as date) as posted_date,
         cast(
-            date_trunc('month', transactions_to_build.posted_at at time zone 'UTC') as date
+            date_trunc('month', {{ utc_wall_clock('transactions_to_build.posted_at') }}) as date
         ) as month,
         transactions_to_build.channel,
         transactions_to_build.transaction_type,

@@ -140,7 +140,7 @@ final as (
         activity_by_customer.last_interaction_at,
         activity_by_customer.last_interaction_type,
         activity_by_customer.latest_satisfaction_score,
-        cast(activity_by_customer.latest_survey_responded_at at time zone 'UTC' as date)
+        cast({{ utc_wall_clock('activity_by_customer.latest_survey_responded_at') }} as date)
             as latest_satisfaction_date,
         coalesce(activity_by_customer.open_opportunity_count, 0) as open_opportunity_count,
         coalesce(campaign_responses_by_customer.campaign_acceptances_l12m, 0)

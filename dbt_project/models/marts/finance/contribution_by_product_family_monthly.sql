@@ -271,7 +271,7 @@ relationship_manager_lines as (
 
 -- Not materialized: read twice below, and as a materialized CTE its ~16M
 -- rows of a bank-size build would be written to disk before either read.
-lines_unioned as not materialized (
+lines_unioned as {{ cte_not_materialized() }} (
 
     select * from interest_lines
     union all

@@ -56,9 +56,9 @@ gl_postings_to_months as (
         gl_line,
         cost_center_id,
         amount,
-        cast(to_date(accounting_period, 'YYYY-MM') as date) as month,
+        cast({{ parse_date('accounting_period', 'YYYY-MM') }} as date) as month,
         cast(
-            to_date(accounting_period, 'YYYY-MM') + interval '1 month' - interval '1 day'
+            {{ parse_date('accounting_period', 'YYYY-MM') }} + interval '1 month' - interval '1 day'
             as date
         ) as month_end_date
     from gl_postings

@@ -105,7 +105,7 @@ activity_unit_costs as (
         reporting_months.month as source_month
     from reporting_months
     inner join unit_costs
-        on to_char(reporting_months.month, 'YYYY-MM') = unit_costs.accounting_period
+        on {{ format_date('reporting_months.month', 'YYYY-MM') }} = unit_costs.accounting_period
     -- only the activities cost to serve prices
     inner join cost_to_serve_activities
         on unit_costs.activity = cost_to_serve_activities.activity

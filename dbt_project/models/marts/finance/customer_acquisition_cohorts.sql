@@ -50,7 +50,7 @@ acquisition_costs_by_month as (
         sum(gl_postings.amount) as acquisition_cost
     from gl_postings
     inner join reporting_months
-        on gl_postings.accounting_period = to_char(reporting_months.month, 'YYYY-MM')
+        on gl_postings.accounting_period = {{ format_date('reporting_months.month', 'YYYY-MM') }}
     where gl_postings.gl_account in {{ sql_string_list(var('acquisition_cost_gl_accounts')) }}
     group by reporting_months.month
 

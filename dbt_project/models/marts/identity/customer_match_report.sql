@@ -36,12 +36,12 @@ source_logical_dates as (
 
     select
         'crm' as source_system,
-        max(to_date(split_part(batch_id, '.', 3), 'YYYYMMDD')) as logical_date
+        max({{ parse_date("split_part(batch_id, '.', 3)", 'YYYYMMDD') }}) as logical_date
     from crm_contacts
     union all
     select
         'erp' as source_system,
-        max(to_date(split_part(batch_id, '.', 3), 'YYYYMMDD')) as logical_date
+        max({{ parse_date("split_part(batch_id, '.', 3)", 'YYYYMMDD') }}) as logical_date
     from invoices
 
 ),
@@ -57,7 +57,7 @@ outcome_spine as (
     select distinct
         match_rules.source_system,
         outcome_without_rule.outcome,
-        cast(null as text) as match_rule
+        cast(null as {{ type_text() }}) as match_rule
     from match_rules
     cross join (values ('unmatched'), ('conflict')) as outcome_without_rule (outcome)
 

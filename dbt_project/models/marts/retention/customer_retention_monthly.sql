@@ -31,7 +31,7 @@ contributions as (
 
 horizons as (
 
-    select unnest(array[{{ var('retention_horizons_months') | join(', ') }}]) as horizon_months
+    select {{ values_unnested(var('retention_horizons_months')) }} as horizon_months
 
 ),
 

@@ -67,7 +67,7 @@ def _dbt(settings: Settings, command: str) -> None:
     _run(
         dbt_args(settings, command),
         settings,
-        settings.state_dir / "logs" / f"dbt_{command}.log",
+        settings.state_dir / "logs" / f"dbt_{command.replace(' ', '_')}.log",
         cwd=DBT_PROJECT_DIR,
     )
 
@@ -76,6 +76,11 @@ def dbt_parse(settings: Settings) -> Path:
     """Write the dbt manifest Cosmos renders the DAG from."""
     _dbt(settings, "parse")
     return settings.dbt_target_path / "manifest.json"
+
+
+def dbt_run_operation(settings: Settings, macro: str) -> None:
+    """Run one macro of the project (``dbt run-operation``) on the engine's target."""
+    _dbt(settings, f"run-operation {macro}")
 
 
 def dbt_docs_generate(settings: Settings) -> Path:

@@ -142,6 +142,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--date", type=date.fromisoformat, required=True)
     args = parser.parse_args(argv)
     settings = load_settings()
+    if args.step == "validate-raw":
+        # The gate runs before the night's build, whose on-run-start hook would
+        # otherwise be the first to register the landings' new partitions; the
+        # hook's macro does it here, in dbt's own process, before this one
+        # opens the catalog.
+        from cvw.runner import dbt_run_operation
+
+        dbt_run_operation(settings, "register_raw_landings")
     with local_session(settings) as spark:
         result = STEPS[args.step](spark, settings, args.date)
     print(json.dumps(result, default=str))

@@ -180,8 +180,10 @@ def customer_value_nightly():
 
         url, logical_date = postgres_url(TRANSFORMER_CONN_ID), _moment().logical_date
         if ENGINE == "spark":
+            from cvw.lake import export_identity_hash_key
             from cvw.spark import report_of, run_step
 
+            export_identity_hash_key(url, load_settings().lake_dir)
             report = report_of(run_step("validate-raw", logical_date))
         else:
             report = validate_raw_landings(url, logical_date)

@@ -152,6 +152,28 @@ def export_all(
     return written
 
 
+def export_identity_hash_key(transformer_url: str, lake_dir: Path) -> None:
+    """Copy the identity-hash pads (cvw.identity_key) for the Spark build's matching.
+
+    The identity models hash matching keys with the warehouse's own key on
+    either engine, so the same customer gets the same hash; Spark reads the
+    pads as table ``warehouse_meta.identity_hash_key``. They are as secret as
+    the key: the lake is under the state directory, private to its owner.
+    """
+    schema = pa.schema([pa.field("inner_pad", pa.binary()), pa.field("outer_pad", pa.binary())])
+    with psycopg.connect(transformer_url) as conn:
+        _replace_dir(
+            lake_dir / "warehouse_meta" / "identity_hash_key",
+            lambda path: _write_query(
+                conn,
+                "select inner_pad, outer_pad from warehouse_meta.identity_hash_key",
+                (),
+                schema,
+                path,
+            ),
+        )
+
+
 def _export_partition(
     conn: psycopg.Connection, lake_dir: Path, source: SourceTable, logical_date: date
 ) -> int:

@@ -2,8 +2,9 @@
     On Spark the raw landings are Parquet files (src/cvw/lake.py), one folder
     per raw table under the lake (env CVW_LAKE_DIR), partitioned by logical
     date; the batch log's by source system. This on-run-start
-    hook makes every source of the project, and raw_meta.load_batches, a table
-    over its folder, so `source()` and the macros that read the batch log
+    hook makes every source of the project, raw_meta.load_batches and the
+    identity-hash pads (cvw.lake.export_identity_hash_key) a table over its
+    folder, so `source()` and the macros that read the batch log
     resolve as they do on PostgreSQL.
 
     A table is defined once, its columns read from the files (the catalog's
@@ -22,7 +23,10 @@
 {% macro spark__register_raw_landings() %}
     {% if execute %}
         {% set lake = env_var('CVW_LAKE_DIR') %}
-        {% set landings = [{'schema': 'raw_meta', 'identifier': 'load_batches'}] %}
+        {% set landings = [
+            {'schema': 'raw_meta', 'identifier': 'load_batches'},
+            {'schema': 'warehouse_meta', 'identifier': 'identity_hash_key', 'partitioned': false},
+        ] %}
         {% for source_node in graph.sources.values() | sort(attribute='unique_id') %}
             {% do landings.append({'schema': source_node.schema, 'identifier': source_node.identifier}) %}
         {% endfor %}
@@ -35,7 +39,9 @@
                 'create table if not exists ' ~ relation ~ ' using parquet'
                 ~ " location '" ~ lake ~ '/' ~ landing.schema ~ '/' ~ landing.identifier ~ "'"
             ) %}
-            {% do run_query('alter table ' ~ relation ~ ' recover partitions') %}
+            {% if landing.get('partitioned', true) %}
+                {% do run_query('alter table ' ~ relation ~ ' recover partitions') %}
+            {% endif %}
         {% endfor %}
         {{ log('raw landings: ' ~ landings | length ~ ' Parquet table(s) registered from ' ~ lake, info=True) }}
     {% endif %}

@@ -8,8 +8,14 @@ an ephemeral context, so nothing is written to disk and concurrent runs cannot s
 on each other's stored suites. Building the same checks again into a context
 replaces them instead of failing.
 
-Great Expectations is imported inside the functions: DAG files import this
-package at parse time, and importing GX costs seconds.
+The warehouse is PostgreSQL (``run_checks``: one psycopg connection, the row in a
+pandas data frame) or a Spark session's catalog (``run_spark_checks``: ``spark.sql``,
+the row in a one-row Spark data frame of GX's Spark data source). A query that
+fails on the data's account (a missing table or column: a psycopg error, or
+Spark's ``AnalysisException``) fails its check; anything else fails the task.
+
+Great Expectations and pyspark are imported inside the functions: DAG files
+import this package at parse time, and importing either costs seconds.
 """
 
 from __future__ import annotations

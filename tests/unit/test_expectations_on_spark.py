@@ -250,19 +250,40 @@ def test_a_check_whose_spark_query_fails_fails_each_expectation(spark: SparkSess
             "select * from no_such_database.nothing",
             [gxe.ExpectTableRowCountToEqual(value=0)],
         ),
+        # A value the query cannot cast (a data exception, as on PostgreSQL).
+        Check(
+            "casts", "select cast('x' as int) as n", [gxe.ExpectColumnValuesToNotBeNull(column="n")]
+        ),
     ]
 
     report = run_spark_checks(spark, "broken", checks)
 
     assert not report.success
-    assert report.evaluated == 2
-    things, nothing = report.failed
+    assert report.evaluated == 3
+    things, nothing, casts = report.failed
     assert things.startswith(
         "things: expect_column_values_to_not_be_null column=b -> error: [UNRESOLVED_COLUMN"
     )
     assert nothing.startswith(
         "nothing: expect_table_row_count_to_equal value=0 -> error: [TABLE_OR_VIEW_NOT_FOUND]"
     )
+    assert casts.startswith(
+        "casts: expect_column_values_to_not_be_null column=n -> error: [CAST_INVALID_INPUT]"
+    )
+
+
+def test_a_failing_metastore_fails_the_task_not_the_gate(landed: str, spark: SparkSession) -> None:
+    """Infrastructure trouble must raise (and be retried), not fail the data's gate."""
+    from pyspark.errors import AnalysisException
+
+    # Without the fallback the Derby metastore fails to filter the raw tables' partitions.
+    fallback = "spark.sql.hive.metastorePartitionPruningFallbackOnException"
+    spark.conf.set(fallback, "false")
+    try:
+        with pytest.raises(AnalysisException, match="HIVE_METASTORE_PARTITION_FILTER"):
+            validate_raw_landings_on_spark(spark, VALID_DATE)
+    finally:
+        spark.conf.set(fallback, "true")
 
 
 def test_the_dialects_write_only_identifiers_literals_regex_and_rows_differently() -> None:

@@ -8,8 +8,15 @@ an ephemeral context, so nothing is written to disk and concurrent runs cannot s
 on each other's stored suites. Building the same checks again into a context
 replaces them instead of failing.
 
-Great Expectations is imported inside the functions: DAG files import this
-package at parse time, and importing GX costs seconds.
+The warehouse is PostgreSQL (``run_checks``: one psycopg connection, the row in a
+pandas data frame) or a Spark session's catalog (``run_spark_checks``: ``spark.sql``,
+the row in a one-row Spark data frame of GX's Spark data source). A query that
+fails on its own or the data's account (a missing table or column, a value a cast
+rejects) fails its check; trouble with the connection, session or metastore fails
+the task.
+
+Great Expectations and pyspark are imported inside the functions: DAG files
+import this package at parse time, and importing either costs seconds.
 """
 
 from __future__ import annotations
@@ -117,11 +124,17 @@ class SparkWarehouse:
         return [tuple(row) for row in self.spark.sql(query).collect()]
 
     def fails_check(self, error: Exception) -> bool:
-        # A missing table or column, or SQL Spark cannot parse, as a psycopg error
-        # would on PostgreSQL; a failed job or a stopped session is the task's error.
-        from pyspark.errors import AnalysisException
+        # SQLSTATE class 42 (a missing table or column, SQL Spark cannot parse) and
+        # class 22 (a value a cast or division rejects) are the query's or the data's
+        # doing, as a psycopg error is on PostgreSQL. A metastore that fails (an
+        # AnalysisException too, but with no SQLSTATE), a lost executor or a stopped
+        # session is the task's error, which a retry may clear.
+        from pyspark.errors import PySparkException
 
-        return isinstance(error, AnalysisException)
+        return isinstance(error, PySparkException) and (error.getSqlState() or "")[:2] in {
+            "22",
+            "42",
+        }
 
     def add_datasource(self, context: AbstractDataContext) -> Datasource:
         # Without a spark_config GX takes the session that is active (this one)

@@ -10,7 +10,7 @@ by hand from the rows. The Spark session is shared by the whole test session
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ from expectations import (
     validate_raw_landings,
     validate_raw_landings_on_spark,
 )
+from expectations.dialect import POSTGRES, SPARK
 from expectations.raw_landings import BLANK, PATTERNS
 from expectations.runner import Check, run_checks, run_spark_checks
 from tests.mart_tables import build_marts, copy_marts_to_spark
@@ -249,16 +250,56 @@ def test_a_check_whose_spark_query_fails_fails_each_expectation(spark: SparkSess
             "select * from no_such_database.nothing",
             [gxe.ExpectTableRowCountToEqual(value=0)],
         ),
+        # A value the query cannot cast (a data exception, as on PostgreSQL).
+        Check(
+            "casts", "select cast('x' as int) as n", [gxe.ExpectColumnValuesToNotBeNull(column="n")]
+        ),
     ]
 
     report = run_spark_checks(spark, "broken", checks)
 
     assert not report.success
-    assert report.evaluated == 2
-    things, nothing = report.failed
+    assert report.evaluated == 3
+    things, nothing, casts = report.failed
     assert things.startswith(
         "things: expect_column_values_to_not_be_null column=b -> error: [UNRESOLVED_COLUMN"
     )
     assert nothing.startswith(
         "nothing: expect_table_row_count_to_equal value=0 -> error: [TABLE_OR_VIEW_NOT_FOUND]"
     )
+    assert casts.startswith(
+        "casts: expect_column_values_to_not_be_null column=n -> error: [CAST_INVALID_INPUT]"
+    )
+
+
+def test_a_failing_metastore_fails_the_task_not_the_gate(landed: str, spark: SparkSession) -> None:
+    """Infrastructure trouble must raise (and be retried), not fail the data's gate."""
+    from pyspark.errors import AnalysisException
+
+    # Without the fallback the Derby metastore fails to filter the raw tables' partitions.
+    fallback = "spark.sql.hive.metastorePartitionPruningFallbackOnException"
+    spark.conf.set(fallback, "false")
+    try:
+        with pytest.raises(AnalysisException, match="HIVE_METASTORE_PARTITION_FILTER"):
+            validate_raw_landings_on_spark(spark, VALID_DATE)
+    finally:
+        spark.conf.set(fallback, "true")
+
+
+def test_the_dialects_write_only_identifiers_literals_regex_and_rows_differently() -> None:
+    assert POSTGRES.identifier("rate") == '"rate"'
+    assert SPARK.identifier("odd`name") == "`odd``name`"
+    # Spark reads a backslash in a literal as an escape, PostgreSQL (standard strings) not.
+    assert POSTGRES.literal(r"it's \s") == r" E'it''s \\s'"
+    assert SPARK.literal(r"it's \s") == r"'it\'s \\s'"
+    assert POSTGRES.matches("code", "^x$") == "code ~ '^x$'"
+    assert SPARK.matches("code", "^x$") == "code rlike '^x$'"
+    assert POSTGRES.row(["a", "b"]) == "row(a, b)"
+    assert SPARK.row(["a", "b"]) == "struct(a, b)"
+    moment = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+    assert POSTGRES.literal(moment) == "'2026-11-01 02:00:00+00:00'::timestamptz"
+    assert SPARK.literal(moment) == "timestamp '2026-11-01 02:00:00+00:00'"
+    assert SPARK.literal(date(2026, 11, 1)) == "date '2026-11-01'"
+    # Numbers stay exact decimal literals in both; a bool is no number.
+    assert POSTGRES.literal(0.3) == SPARK.literal(0.3) == "0.3"
+    assert SPARK.literal(True) == "true"

@@ -156,5 +156,5 @@
         {%- do full_width.append('\\u%04x' | format(code + 65248)) -%}
         {%- do ascii.append('\\u%04x' | format(code)) -%}
     {%- endfor -%}
-    translate({{ expression }}, '{{ full_width | join('') }}\\u3000', '{{ ascii | join('') }} ')
+    translate({{ expression }}, '{{ full_width | join('') }}\u3000', '{{ ascii | join('') }} ')
 {%- endmacro %}

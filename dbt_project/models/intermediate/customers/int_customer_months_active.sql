@@ -38,7 +38,9 @@ customer_months_joined as (
         reporting_months.month,
         reporting_months.month_end_date,
         cast(
-            {{ whole_months_between('reporting_months.month_end_date', 'customers.onboarded_date') }}
+            {{ whole_months_between(
+                'reporting_months.month_end_date', 'customers.onboarded_date'
+            ) }}
             as integer
         ) as tenure_months
     from customers

@@ -161,7 +161,9 @@ activities_joined_to_unit_costs as (
     left join unit_costs
         on
             activities_unioned.activity = unit_costs.activity
-            and {{ format_date('activities_unioned.month', 'YYYY-MM') }} = unit_costs.accounting_period
+            and {{ format_date(
+                'activities_unioned.month', 'YYYY-MM'
+            ) }} = unit_costs.accounting_period
     left join accounts
         on activities_unioned.account_id = accounts.account_id
     left join products

@@ -84,7 +84,9 @@ interactions_to_customer_months as (
 
     select
         crm_contacts_matched.customer_id,
-        cast(date_trunc('month', {{ utc_wall_clock('interactions.occurred_at') }}) as date) as month,
+        cast(date_trunc('month', {{
+            utc_wall_clock('interactions.occurred_at')
+        }}) as date) as month,
         interactions.interaction_type
     from interactions
     inner join crm_contacts_matched

@@ -170,6 +170,16 @@ def _db_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lake_export(args: argparse.Namespace) -> int:
+    from cvw.lake import export_all
+
+    settings = load_settings()
+    written = export_all(settings.warehouse_url, settings.lake_dir)
+    rows = sum(written.values())
+    print(f"{rows:,} rows of {len(written)} landings copied to {settings.lake_dir}")
+    return 0
+
+
 def _register_warehouse(commands: Commands) -> None:
     run = commands.command("run", "run the nightly DAG for one logical date", _run)
     run.add_argument("--date", type=iso_date, required=True, help="logical date, YYYY-MM-DD")
@@ -200,6 +210,13 @@ def _register_warehouse(commands: Commands) -> None:
         "setup",
         "create the roles and grants as the administrator of WAREHOUSE_URL",
         _db_setup,
+    )
+    commands.group_command(
+        "lake",
+        "export",
+        "copy every landed batch to the Parquet lake Spark reads (a new lake, a backfill)",
+        _lake_export,
+        group_help="the Parquet copy of the raw landings, for the Spark engine",
     )
 
 

@@ -42,6 +42,32 @@ def test_airflow_env_puts_every_runtime_path_under_the_state_dir(
     assert "DBT_TARGET_PATH" not in env
 
 
+def test_spark_keeps_its_warehouse_metastore_and_lake_under_the_state_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    state_dir = tmp_path / "alice"
+    monkeypatch.delenv("CVW_LAKE_DIR", raising=False)
+    monkeypatch.delenv("CVW_ENGINE", raising=False)
+    env = airflow_env(_settings(monkeypatch, state_dir))
+
+    assert env["CVW_ENGINE"] == "postgres"
+    assert env["CVW_LAKE_DIR"] == str(state_dir / "lake")
+    assert env["SPARK_WAREHOUSE_DIR"] == str(state_dir / "spark" / "warehouse")
+    # Derby admits one process per metastore: never one in the working directory.
+    assert env["SPARK_METASTORE_URL"] == (
+        f"jdbc:derby:;databaseName={state_dir / 'spark' / 'metastore_db'};create=true"
+    )
+    assert env["SPARK_DRIVER_JAVA_OPTIONS"] == f"-Dderby.system.home={state_dir / 'spark'}"
+
+
+def test_an_unknown_engine_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CVW_ENGINE", "Spark")
+    assert _settings(monkeypatch, tmp_path).engine == "spark"
+    monkeypatch.setenv("CVW_ENGINE", "duckdb")
+    with pytest.raises(ValueError, match="CVW_ENGINE must be one of postgres, spark"):
+        load_settings()
+
+
 def test_two_state_dirs_share_no_runtime_path(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

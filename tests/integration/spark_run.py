@@ -1,0 +1,263 @@
+"""The dbt project on Apache Spark, from the landings of the shared PostgreSQL run.
+
+After ``first_run`` (tests/conftest.py) has landed and built the small data set
+on PostgreSQL, the landings are copied to Parquet (cvw.lake), ``dbt build
+--target spark`` builds the relations ported to Spark so far from that copy,
+and every relation of ``SPARK_RELATIONS`` is read back from Spark and from
+PostgreSQL in a canonical form: the parity test compares them row for row.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+
+from cvw import lake, runner
+from cvw.config import DBT_NIGHTLY_BUILD_FLAGS, Settings, spark_conf
+
+# What the Spark build covers today, each Spark relation with the PostgreSQL
+# one it must equal (the published snapshot: the run's build area is renamed
+# at publish). Grows to every published mart as the models are ported.
+SPARK_RELATIONS: dict[str, str] = {
+    **{
+        f"staging.{name}": f"staging.{name}"
+        for name in (
+            "stg_core_banking__accounts",
+            "stg_core_banking__balances",
+            "stg_core_banking__customers",
+            "stg_core_banking__fee_postings",
+            "stg_core_banking__loans",
+            "stg_core_banking__products",
+            "stg_core_banking__transactions",
+            "stg_crm__campaign_responses",
+            "stg_crm__contacts",
+            "stg_crm__interactions",
+            "stg_crm__opportunities",
+            "stg_crm__relationship_managers",
+            "stg_crm__surveys",
+            "stg_erp__cost_centers",
+            "stg_erp__ftp_rates",
+            "stg_erp__gl_postings",
+            "stg_erp__invoices",
+            "stg_erp__unit_costs",
+        )
+    },
+    "snapshots_build.customer_attributes_snapshot": "snapshots.customer_attributes_snapshot",
+}
+# The relations above, with their tests and the seeds those tests read.
+SPARK_SELECTOR = "staging accepted_codes fee_categories customer_attributes_snapshot"
+# Models the Spark build reads but does not build yet: copied from PostgreSQL
+# before the build, as their port will build them. Each goes once ported.
+POSTGRES_STAND_INS = ("intermediate.int_customer_attributes_tracked",)
+# PostgreSQL's types of the stand-ins' columns, as Spark names them.
+SPARK_TYPES = {
+    "text": "string",
+    "timestamp with time zone": "timestamp",
+    "date": "date",
+    "boolean": "boolean",
+    "integer": "int",
+    "bigint": "bigint",
+}
+# Doubles agree to this many decimals on both engines (sums may differ in the last bits).
+FLOAT_DECIMALS = 9
+CENT = Decimal("0.01")
+
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One relation's rows in canonical form, its columns and those of PostgreSQL type
+    numeric(p, 2), which both engines' values are rounded to the cent in."""
+
+    columns: tuple[str, ...]
+    rows: Counter[Row]
+    cents: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SparkRun:
+    spark: dict[str, Relation]
+    postgres: dict[str, Relation]
+
+
+def run_on_spark(settings: Settings) -> Iterator[SparkRun]:
+    """Copy the landings, build on Spark, and read back both engines' relations."""
+    # A fresh lake and metastore each session: nothing from an earlier run is read.
+    shutil.rmtree(settings.lake_dir, ignore_errors=True)
+    shutil.rmtree(settings.spark_dir, ignore_errors=True)
+    lake.export_all(settings.warehouse_url, settings.lake_dir, progress=lambda _: None)
+    with _spark_session(settings) as spark:
+        for relation in POSTGRES_STAND_INS:
+            _copy_to_spark(spark, settings.warehouse_url, relation)
+    _dbt_build(settings)
+    postgres = {
+        relation: _postgres_relation(settings.warehouse_url, relation)
+        for relation in SPARK_RELATIONS.values()
+    }
+    with _spark_session(settings) as spark:
+        spark_relations = {
+            relation: _spark_relation(spark, relation, postgres[expected])
+            for relation, expected in SPARK_RELATIONS.items()
+        }
+    yield SparkRun(
+        spark=spark_relations,
+        postgres={relation: postgres[expected] for relation, expected in SPARK_RELATIONS.items()},
+    )
+
+
+def _dbt_build(settings: Settings) -> None:
+    log_path = settings.state_dir / "logs" / "dbt_build_spark.log"
+    args = [
+        *runner.dbt_args(
+            settings,
+            # Tests of a selected and an unselected model wait for the other's port.
+            f"build --target spark --select {SPARK_SELECTOR} --indirect-selection cautious",
+            settings.state_dir / "dbt" / "spark_target",
+        ),
+        *DBT_NIGHTLY_BUILD_FLAGS,
+    ]
+    with log_path.open("w") as log:
+        result = subprocess.run(
+            args,
+            cwd=runner.DBT_PROJECT_DIR,
+            env=runner.tool_env(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    if result.returncode != 0:
+        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
+        raise RuntimeError(f"dbt build --target spark failed (log: {log_path}):\n{tail}")
+
+
+def _postgres_columns(conn: psycopg.Connection, relation: str) -> list[tuple[str, str, Any, Any]]:
+    """Name, type, precision and scale of each column of ``schema.name``, in order."""
+    schema, name = relation.split(".")
+    columns = conn.execute(
+        "select column_name, data_type, numeric_precision, numeric_scale"
+        " from information_schema.columns"
+        " where table_schema = %s and table_name = %s order by ordinal_position",
+        (schema, name),
+    ).fetchall()
+    assert columns, f"{relation} does not exist on PostgreSQL"
+    return columns
+
+
+def _postgres_relation(url: str, relation: str) -> Relation:
+    with psycopg.connect(url) as conn:
+        types = _postgres_columns(conn, relation)
+        columns = tuple(column for column, _, _, _ in types)
+        rows = conn.execute(f"select {', '.join(columns)} from {relation}").fetchall()
+    cents = frozenset(c for c, kind, _, scale in types if kind == "numeric" and scale == 2)
+    return _relation(columns, rows, cents)
+
+
+@contextmanager
+def _spark_session(settings: Settings) -> Iterator[Any]:
+    """A Spark session on the build's warehouse and metastore, its JVM stopped after.
+
+    Derby admits one process per metastore: dbt's, between two of these.
+    """
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master("local[2]").appName("cvw-parity")
+    for key, value in spark_conf(settings).items():
+        builder = builder.config(key, value)
+    spark = builder.enableHiveSupport().getOrCreate()
+    try:
+        yield spark
+    finally:
+        gateway = SparkContext._gateway
+        spark.stop()
+        gateway.shutdown()
+        gateway.proc.stdin.close()
+        gateway.proc.wait(timeout=60)
+        SparkContext._gateway = None
+        SparkContext._jvm = None
+
+
+def _copy_to_spark(spark: Any, url: str, relation: str) -> None:
+    """A PostgreSQL table as a Spark table of the same name and column types."""
+    with psycopg.connect(url) as conn:
+        types = _postgres_columns(conn, relation)
+        columns = [column for column, _, _, _ in types]
+        rows = conn.execute(f"select {', '.join(columns)} from {relation}").fetchall()
+    schema = ", ".join(
+        f"{column} "
+        + (f"decimal({precision}, {scale})" if kind == "numeric" else SPARK_TYPES[kind])
+        for column, kind, precision, scale in types
+    )
+    spark.sql(f"create database if not exists {relation.split('.')[0]}")
+    spark.createDataFrame(rows, schema).write.format("parquet").saveAsTable(relation)
+
+
+def _spark_relation(spark: Any, relation: str, expected: Relation) -> Relation:
+    """One relation read from Spark, in PostgreSQL's column order, cents where PG has them."""
+    from pyspark.sql import functions
+
+    frame = spark.table(relation)
+    columns = [c for c in expected.columns if c in frame.columns] + sorted(
+        set(frame.columns) - set(expected.columns)
+    )
+    # Timestamps as UTC text: collect() would give them in this process's local time.
+    selected = [
+        functions.date_format(functions.col(c), "yyyy-MM-dd HH:mm:ss.SSSSSS").alias(c)
+        if frame.schema[c].dataType.typeName() == "timestamp"
+        else functions.col(c)
+        for c in columns
+    ]
+    rows = [tuple(row) for row in frame.select(*selected).collect()]
+    return _relation(tuple(columns), rows, expected.cents)
+
+
+def _relation(columns: tuple[str, ...], rows: list[Row], cents: frozenset[str]) -> Relation:
+    in_cents = [column in cents for column in columns]
+    return Relation(
+        columns=columns,
+        rows=Counter(
+            tuple(_canonical(value, cent) for value, cent in zip(row, in_cents, strict=True))
+            for row in rows
+        ),
+        cents=cents,
+    )
+
+
+def _canonical(value: Any, cents: bool) -> Any:
+    """One value as both engines' drivers can agree on it."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, Decimal):
+        return value.quantize(CENT) if cents else value.normalize()
+    if isinstance(value, float):
+        return round(value, FLOAT_DECIMALS)
+    if isinstance(value, datetime):
+        moment = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def differences(expected: Relation, actual: Relation, limit: int = 5) -> list[str]:
+    """What tells ``actual`` from ``expected``: columns, then rows either side lacks."""
+    if expected.columns != actual.columns:
+        return [f"columns {actual.columns} instead of {expected.columns}"]
+    missing = expected.rows - actual.rows
+    extra = actual.rows - expected.rows
+    found = [f"missing: {row}" for row in sorted(missing, key=repr)[:limit]]
+    found += [f"unexpected: {row}" for row in sorted(extra, key=repr)[:limit]]
+    if missing or extra:
+        found.insert(0, f"{sum(missing.values())} row(s) missing, {sum(extra.values())} unexpected")
+    return found

@@ -9,13 +9,14 @@ fixture itself lives in ``tests/conftest.py`` so that every folder shares one ru
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import psycopg
 
 from cvw import runner
 from cvw.access import bootstrap
-from cvw.config import Settings
+from cvw.config import Settings, sibling_database_url
 from cvw_sources.crm_api_process import serving
 from cvw_sources.generate import GeneratorParams, generate
 
@@ -27,6 +28,16 @@ def _recreate_database(admin_url: str, name: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
         conn.execute(f'create database "{name}"')
+
+
+def fresh_warehouse(test_settings: Settings, admin_url: str, name: str) -> Settings:
+    """Settings for a new, empty warehouse database ``name`` beside the shared run's."""
+    _recreate_database(admin_url, name)
+    settings = replace(
+        test_settings, warehouse_url=sibling_database_url(test_settings.warehouse_url, name)
+    )
+    bootstrap(settings)
+    return settings
 
 
 def run_once(test_settings: Settings, pg_admin_url: str) -> Iterator[runner.DagRunResult]:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,11 +52,22 @@ def dbt_args(settings: Settings, command: str, target_path: Path | None = None) 
     ]
 
 
-def _run(args: list[str], settings: Settings, log_path: Path, cwd: Path = PROJECT_ROOT) -> None:
+def _run(
+    args: list[str],
+    settings: Settings,
+    log_path: Path,
+    cwd: Path = PROJECT_ROOT,
+    env: Mapping[str, str] | None = None,
+) -> None:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log:
         result = subprocess.run(
-            args, cwd=cwd, env=tool_env(settings), stdout=log, stderr=subprocess.STDOUT, check=False
+            args,
+            cwd=cwd,
+            env=dict(env) if env is not None else tool_env(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
         )
     if result.returncode != 0:
         tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-15:])
@@ -112,12 +123,17 @@ def dbt_build(settings: Settings) -> None:
     )
 
 
-def airflow_db_migrate(settings: Settings) -> None:
+def airflow_db_migrate(
+    settings: Settings, env: Mapping[str, str] | None = None, log_name: str = "airflow_db_migrate"
+) -> None:
+    """Create or upgrade Airflow's metadata database; ``env`` replaces ``tool_env``
+    for an installation configured apart from the settings (another home or database)."""
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     _run(
         [_bin("airflow"), "db", "migrate"],
         settings,
-        settings.state_dir / "logs" / "airflow_db_migrate.log",
+        settings.state_dir / "logs" / f"{log_name}.log",
+        env=env,
     )
 
 

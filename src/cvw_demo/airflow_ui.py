@@ -6,6 +6,10 @@ Airflow (its whole process group) and the API together; nothing is left running
 in the background. The UI listens on the loopback interface only: Airflow's
 default, 0.0.0.0, would offer it (and its generated admin password) to the whole
 network.
+
+``airflow_env``, ``start_group`` and ``stop_group`` also start and stop the
+separate Airflow components (API server, scheduler, DAG processor, Celery
+worker) of the Celery test, tests/integration/test_celery_executor.py.
 """
 
 from __future__ import annotations
@@ -15,14 +19,17 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import IO
 
 from cvw import runner
-from cvw.config import load_settings
+from cvw.config import Settings, load_settings
 from cvw_demo import embedded_pg
 from cvw_sources.crm_api_process import serving
 
 STOP_TIMEOUT_S = 20.0
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
 
 
 def run_ui(args: argparse.Namespace) -> int:
@@ -30,25 +37,12 @@ def run_ui(args: argparse.Namespace) -> int:
     if settings.embedded:
         embedded_pg.start(settings)
     runner.dbt_parse(settings)
-    bin_dir = str(Path(sys.executable).parent)
-    env = {
-        **runner.tool_env(settings),
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(args.port),
-        # Airflow's components start one another as `airflow ...` commands.
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
+    env = airflow_env(settings, args.port)
     log_path = settings.state_dir / "logs" / "airflow_standalone.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     passwords = settings.airflow_home / "simple_auth_manager_passwords.json.generated"
     with serving(settings), log_path.open("ab") as log:
-        airflow = subprocess.Popen(
-            [str(Path(bin_dir) / "airflow"), "standalone"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        airflow = start_group([AIRFLOW, "standalone"], env, log)
         print(f"Airflow UI starting on http://127.0.0.1:{args.port} (about 20 s); user admin,")
         print(f"password in {passwords}; log {log_path}. Ctrl-C stops it.", flush=True)
         try:
@@ -58,18 +52,51 @@ def run_ui(args: argparse.Namespace) -> int:
             return 0
         finally:
             # Also when Airflow ended by itself: its API server's child outlives it.
-            _stop(airflow)
+            stop_group(airflow)
 
 
-def _stop(airflow: subprocess.Popen[bytes]) -> None:
-    """Stop Airflow's process group: SIGINT, then SIGTERM, then SIGKILL."""
+def airflow_env(settings: Settings, api_port: int) -> dict[str, str]:
+    """The environment of Airflow's components, with the API server on the loopback interface."""
+    return {
+        **runner.tool_env(settings),
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(api_port),
+        # Airflow's components start one another as `airflow ...` commands.
+        "PATH": f"{Path(AIRFLOW).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+
+
+def start_group(args: list[str], env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """Start a server in a process group of its own, which ``stop_group`` ends whole."""
+    return subprocess.Popen(
+        args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process group: SIGINT, then SIGTERM, then SIGKILL, until no member is left.
+
+    The group, not the process: Airflow's API server serves from a child that
+    outlives its parent, and a Celery worker from a pool of children.
+    """
     for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
         try:
-            os.killpg(airflow.pid, stop_signal)
+            os.killpg(process.pid, stop_signal)
         except ProcessLookupError:
-            return
+            break
+        if _group_ended(process, STOP_TIMEOUT_S):
+            break
+    process.wait()
+
+
+def _group_ended(process: subprocess.Popen[bytes], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        # Reaped, the leader no longer counts as a member of its group.
+        process.poll()
         try:
-            airflow.wait(timeout=STOP_TIMEOUT_S)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False

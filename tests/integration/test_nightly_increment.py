@@ -24,19 +24,19 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
 import psycopg
 import pytest
 
 from cvw import runner
-from cvw.access import bootstrap
 from cvw.checksums import table_checksums
 from cvw.config import Settings, sibling_database_url
 from cvw_sources.crm_api_process import serving
 from cvw_sources.generate.next_day import append_next_day
 from tests.integration.frames import scalar
+from tests.pipeline_run import fresh_warehouse
 
 from .conftest import MOMENT
 
@@ -74,17 +74,6 @@ INCREMENTAL_TABLES = (
 # delivered the matched records differs by construction between one build and
 # two nights (the invoices arrived the first night).
 LINEAGE_COLUMNS = {"customer_match_report": {"logical_date"}}
-
-
-def _fresh_warehouse(test_settings: Settings, admin_url: str, name: str) -> Settings:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
-    settings = replace(
-        test_settings, warehouse_url=sibling_database_url(test_settings.warehouse_url, name)
-    )
-    bootstrap(settings)
-    return settings
 
 
 def _post_late_transaction(core_banking_url: str) -> int:
@@ -151,8 +140,8 @@ def _rebuild_marts_whole(settings: Settings, schema: str) -> None:
 
 @pytest.fixture(scope="module")
 def nights(first_run, test_settings, pg_admin_url) -> Iterator[Nights]:
-    nightly = _fresh_warehouse(test_settings, pg_admin_url, "warehouse_nightly")
-    once = _fresh_warehouse(test_settings, pg_admin_url, "warehouse_once")
+    nightly = fresh_warehouse(test_settings, pg_admin_url, "warehouse_nightly")
+    once = fresh_warehouse(test_settings, pg_admin_url, "warehouse_once")
     late_id = None
     try:
         with serving(test_settings):

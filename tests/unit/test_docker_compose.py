@@ -26,27 +26,66 @@ def _environment(service: str) -> dict[str, str]:
 
 
 AIRFLOW_COMPONENTS = {
-    "airflow-apiserver": "api-server",
-    "airflow-scheduler": "scheduler",
-    "airflow-dag-processor": "dag-processor",
+    "airflow-apiserver": ["api-server"],
+    "airflow-scheduler": ["scheduler"],
+    "airflow-dag-processor": ["dag-processor"],
+    "airflow-worker": ["celery", "worker"],
 }
+# The services that talk to the Celery broker: the scheduler queues, workers consume.
+ON_THE_BROKER = {"airflow-scheduler", "airflow-worker"}
 
 
 def test_each_airflow_component_starts_after_a_completed_setup_on_a_healthy_database():
     services = COMPOSE["services"]
     for service, command in AIRFLOW_COMPONENTS.items():
-        assert services[service]["command"] == ["airflow", command], service
-        assert services[service]["depends_on"] == {
-            "airflow-init": {"condition": "service_completed_successfully"}
-        }, service
+        assert services[service]["command"] == ["airflow", *command], service
+        expected = {"airflow-init": {"condition": "service_completed_successfully"}}
+        if service in ON_THE_BROKER:
+            expected["redis"] = {"condition": "service_healthy"}
+        assert services[service]["depends_on"] == expected, service
     init = services["airflow-init"]
     assert init["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert " ".join(init["command"]).count("airflow db migrate") == 1
     assert services["postgres"]["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
 
 
+def test_tasks_run_on_celery_workers_through_a_password_protected_redis():
+    for service in AIRFLOW_COMPONENTS:
+        assert _environment(service)["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", service
+    environment = _environment("airflow-worker")
+    broker = urlsplit(_substituted(environment["AIRFLOW__CELERY__BROKER_URL"]))
+    assert (broker.scheme, broker.hostname, broker.port) == ("redis", "redis", 6379)
+    assert broker.password == "placeholder"
+    assert "${REDIS_PASSWORD:?" in environment["AIRFLOW__CELERY__BROKER_URL"]
+    redis = COMPOSE["services"]["redis"]
+    assert "ports" not in redis, "the broker stays on the compose network"
+    assert redis["command"][:2] == ["redis-server", "--requirepass"]
+    assert redis["command"][2].startswith("${REDIS_PASSWORD:?")
+    assert redis["environment"]["REDIS_PASSWORD"] == redis["command"][2]
+    # The health check authenticates: without the password a ping gets no PONG.
+    assert 'REDISCLI_AUTH="$$REDIS_PASSWORD"' in redis["healthcheck"]["test"][1]
+    # Warm shutdown: the worker, not its process group, gets the stop signal.
+    assert environment["DUMB_INIT_SETSID"] == "0"
+
+
+def test_celery_results_go_to_the_airflow_metadata_database():
+    environment = _environment("airflow-worker")
+    backend = urlsplit(_substituted(environment["AIRFLOW__CELERY__RESULT_BACKEND"]))
+    metadata = urlsplit(_substituted(environment["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]))
+    # "db+" selects Celery's SQLAlchemy backend; psycopg2 is its PostgreSQL driver.
+    assert backend.scheme == "db+postgresql+psycopg2"
+    assert (backend.username, backend.hostname, backend.port, backend.path) == (
+        metadata.username, metadata.hostname, metadata.port, metadata.path
+    )  # fmt: skip
+    assert "${AIRFLOW_DB_PASSWORD:?" in environment["AIRFLOW__CELERY__RESULT_BACKEND"]
+    lock = (PROJECT_ROOT / "requirements" / "requirements.lock").read_text()
+    for package in ("apache-airflow-providers-celery==", "psycopg2-binary==", "redis=="):
+        assert f"\n{package}" in lock, package
+
+
 def test_every_connection_the_dag_uses_is_configured():
-    environment = _environment("airflow-scheduler")
+    # Where the tasks run.
+    environment = _environment("airflow-worker")
     conn_ids = (LOADER_CONN_ID, TRANSFORMER_CONN_ID, PUBLISHER_CONN_ID, MARTS_READER_CONN_ID)
     for conn_id in (*conn_ids, CORE_BANKING_CONN_ID, CRM_API_CONN_ID):
         assert f"AIRFLOW_CONN_{conn_id.upper()}" in environment
@@ -99,7 +138,8 @@ def test_no_secret_has_a_default_and_each_must_be_set():
         m for m in VARIABLE.finditer(COMPOSE_TEXT) if any(w in m["name"] for w in SECRET_WORDS)
     ]
     assert {m["name"] for m in secrets} >= {
-        "POSTGRES_PASSWORD", "AIRFLOW_DB_PASSWORD", "AIRFLOW_JWT_SECRET", "CRM_API_TOKEN"
+        "POSTGRES_PASSWORD", "AIRFLOW_DB_PASSWORD", "AIRFLOW_JWT_SECRET", "CRM_API_TOKEN",
+        "REDIS_PASSWORD",
     }  # fmt: skip
     for match in secrets:
         assert match["operator"] == ":?", f"{match[0]} must fail when unset, not default"
@@ -136,7 +176,7 @@ def test_airflow_metadata_is_apart_from_the_warehouse():
 def test_the_crm_api_and_its_connection_share_the_token():
     served = _environment("crm-api")["CRM_API_TOKEN"]
     assert served.startswith("${CRM_API_TOKEN:?")
-    for service in ("airflow-scheduler", "airflow-apiserver"):
+    for service in ("airflow-worker", "airflow-scheduler", "airflow-apiserver"):
         connection = json.loads(_environment(service)["AIRFLOW_CONN_CRM_API"])
         assert connection["password"] == served
         api_url = urlsplit(_environment(service)["CRM_API_URL"])
@@ -155,7 +195,7 @@ def test_env_example_lists_every_required_variable_without_values():
 
 
 def test_pipeline_components_never_log_in_as_the_superuser():
-    environment = _environment("airflow-scheduler")
+    environment = _environment("airflow-worker")
     for name, value in environment.items():
         if name.startswith("AIRFLOW_CONN_") and value.startswith("postgresql://"):
             assert "postgres:" not in value.split("@")[0], name
@@ -163,12 +203,13 @@ def test_pipeline_components_never_log_in_as_the_superuser():
 
 
 def test_failure_alerts_are_optional_and_reach_every_airflow_service():
-    """Tasks send a failed task's alert; the DAG processor runs the run's own callback."""
+    """Tasks (on the workers) send a failed task's alert; the DAG processor runs the run's
+    own callback."""
     alert_settings = {
         "ALERT_SMTP_CONN", "AIRFLOW_CONN_ALERT_SMTP", "ALERT_EMAIL_TO", "ALERT_EMAIL_FROM",
         "ALERT_WEBHOOK_URL",
     }  # fmt: skip
-    for service in ("airflow-scheduler", "airflow-dag-processor", "airflow-apiserver"):
+    for service in AIRFLOW_COMPONENTS:
         environment = _environment(service)
         for name in alert_settings:
             # Unset means no alert, never a default address, server or URL.

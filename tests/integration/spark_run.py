@@ -93,7 +93,7 @@ class SparkRun:
 
 def run_on_spark(settings: Settings) -> Iterator[SparkRun]:
     """Copy the landings, build on Spark, and read back both engines' relations."""
-    # A fresh lake and metastore each session: nothing from an earlier run is read.
+    # A fresh lake and metastore each test run: nothing from an earlier run is read.
     shutil.rmtree(settings.lake_dir, ignore_errors=True)
     shutil.rmtree(settings.spark_dir, ignore_errors=True)
     lake.export_all(settings.warehouse_url, settings.lake_dir, progress=lambda _: None)

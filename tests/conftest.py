@@ -74,14 +74,15 @@ def first_run(test_settings: Settings, pg_admin_url: str):
     yield from run_once(test_settings, pg_admin_url)
 
 
-@pytest.fixture(scope="session")
-def spark():
-    """One local Spark session for the whole test session (tests/spark_session.py).
+@pytest.fixture(scope="module")
+def spark(test_settings: Settings):
+    """One local Spark session per test module (tests/spark_session.py).
 
-    Starting one takes about 15 s and a JVM of its own, so every test shares it;
-    a test names its own databases and drops what it must start without.
+    Starting one takes about 15 s and a JVM of its own, so a module's tests share
+    it; a test names its own databases and drops what it must start without.
+    Its JVM ends with the module, so a later module can open another catalog.
     """
     if shutil.which("java") is None:
         pytest.skip("java is missing: apt-get install openjdk-17-jre-headless")
-    with local_spark_session(load_settings().state_dir) as session:
+    with local_spark_session(test_settings) as session:
         yield session

@@ -318,6 +318,8 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # makes every join, window and test query schedule 200 tiny tasks.
         "spark.sql.shuffle.partitions": "8",
         "spark.ui.enabled": "false",
+        # Progress bars are carriage-return lines in task logs and test output.
+        "spark.ui.showConsoleProgress": "false",
     }
 
 

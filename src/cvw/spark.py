@@ -42,7 +42,13 @@ PUBLISHER_URL_VARIABLE = "CVW_PUBLISHER_URL"
 
 @contextmanager
 def local_session(settings: Settings) -> Iterator[SparkSession]:
-    """A local Spark session on this installation's catalog; stopped on exit."""
+    """A local Spark session on this installation's catalog; its JVM ended on exit.
+
+    Stopping the session alone keeps the JVM, and with it the Derby metastore
+    open: the JVM is shut down too, so the same process (a test session) can
+    hand the catalog to dbt or open another one afterwards.
+    """
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master("local[*]").appName("customer-value-warehouse")
@@ -53,7 +59,14 @@ def local_session(settings: Settings) -> Iterator[SparkSession]:
     try:
         yield spark
     finally:
+        gateway = SparkContext._gateway
         spark.stop()
+        if gateway is not None:
+            gateway.shutdown()
+            gateway.proc.stdin.close()
+            gateway.proc.wait(timeout=60)
+        SparkContext._gateway = None
+        SparkContext._jvm = None
 
 
 def run_step(step: str, logical_date: date, publisher_url: str | None = None) -> dict[str, Any]:

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -23,7 +22,8 @@ from typing import Any
 import psycopg
 
 from cvw import lake, runner
-from cvw.config import DBT_NIGHTLY_BUILD_FLAGS, Settings, spark_conf
+from cvw.config import DBT_NIGHTLY_BUILD_FLAGS, Settings
+from cvw.spark import local_session
 
 # What the Spark build covers today, each Spark relation with the PostgreSQL
 # one it must equal (the published snapshot: the run's build area is renamed
@@ -97,7 +97,7 @@ def run_on_spark(settings: Settings) -> Iterator[SparkRun]:
     shutil.rmtree(settings.lake_dir, ignore_errors=True)
     shutil.rmtree(settings.spark_dir, ignore_errors=True)
     lake.export_all(settings.warehouse_url, settings.lake_dir, progress=lambda _: None)
-    with _spark_session(settings) as spark:
+    with local_session(settings) as spark:
         for relation in POSTGRES_STAND_INS:
             _copy_to_spark(spark, settings.warehouse_url, relation)
     _dbt_build(settings)
@@ -105,7 +105,7 @@ def run_on_spark(settings: Settings) -> Iterator[SparkRun]:
         relation: _postgres_relation(settings.warehouse_url, relation)
         for relation in SPARK_RELATIONS.values()
     }
-    with _spark_session(settings) as spark:
+    with local_session(settings) as spark:
         spark_relations = {
             relation: _spark_relation(spark, relation, postgres[expected])
             for relation, expected in SPARK_RELATIONS.items()
@@ -161,31 +161,6 @@ def _postgres_relation(url: str, relation: str) -> Relation:
         rows = conn.execute(f"select {', '.join(columns)} from {relation}").fetchall()
     cents = frozenset(c for c, kind, _, scale in types if kind == "numeric" and scale == 2)
     return _relation(columns, rows, cents)
-
-
-@contextmanager
-def _spark_session(settings: Settings) -> Iterator[Any]:
-    """A Spark session on the build's warehouse and metastore, its JVM stopped after.
-
-    Derby admits one process per metastore: dbt's, between two of these.
-    """
-    from pyspark import SparkContext
-    from pyspark.sql import SparkSession
-
-    builder = SparkSession.builder.master("local[2]").appName("cvw-parity")
-    for key, value in spark_conf(settings).items():
-        builder = builder.config(key, value)
-    spark = builder.enableHiveSupport().getOrCreate()
-    try:
-        yield spark
-    finally:
-        gateway = SparkContext._gateway
-        spark.stop()
-        gateway.shutdown()
-        gateway.proc.stdin.close()
-        gateway.proc.wait(timeout=60)
-        SparkContext._gateway = None
-        SparkContext._jvm = None
 
 
 def _copy_to_spark(spark: Any, url: str, relation: str) -> None:

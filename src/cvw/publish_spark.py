@@ -28,6 +28,11 @@ repeated. What Spark can promise instead:
 
 Views dbt built in ``marts_build`` (the deprecated names) are published as the
 same view over ``marts``.
+
+The build's dbt snapshots (``snapshots_build``, which each build starts as a
+copy of ``snapshots``) are promoted with the marts: copied beside the
+published ones before any view switches, and renamed over them after, so a
+build that never published leaves the recorded history as it was.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ if TYPE_CHECKING:
 
 PUBLISHED = "marts"
 PUBLICATION_PROPERTY = "cvw.publication_id"
+SNAPSHOTS, SNAPSHOTS_BUILD, INCOMING = "snapshots", "snapshots_build", "__incoming"
 _VERSIONED = re.compile(r"^(?P<name>.+)__p(?P<id>\d+)$")
 
 
@@ -72,6 +78,7 @@ def publish_marts_on_spark(
         raise RuntimeError(f"nothing to publish: Spark database {build} has no new tables")
     counts = {name: spark.table(f"{build}.{name}").count() for name in tables}
     spark.sql(f"create database if not exists {PUBLISHED}")
+    snapshots = _stage_snapshots(spark)
     previous = {name: _view_target(spark, name) for name in (*tables, *views)}
     with psycopg.connect(publisher_url) as conn:
         publication_id = int(
@@ -95,6 +102,7 @@ def publish_marts_on_spark(
                 body = _published_view_body(spark, build, name)
                 _point_view(spark, name, body, publication_id)
                 switched.append(name)
+            _promote_snapshots(spark, snapshots)
         except Exception:
             for name in switched:
                 _restore_view(spark, name, previous[name])
@@ -102,6 +110,27 @@ def publish_marts_on_spark(
         conn.commit()
     _drop_superseded(spark, build, publication_id, previous)
     return SparkPublication(publication_id, logical_date, counts)
+
+
+def _stage_snapshots(spark: SparkSession) -> list[str]:
+    """Copy each snapshot of the build beside the published one; their names."""
+    if not spark.catalog.databaseExists(SNAPSHOTS_BUILD):
+        return []
+    spark.sql(f"create database if not exists {SNAPSHOTS}")
+    names = sorted(e.name for e in spark.catalog.listTables(SNAPSHOTS_BUILD))
+    for name in names:
+        spark.sql(f"drop table if exists {SNAPSHOTS}.{name}{INCOMING}")
+        spark.sql(
+            f"create table {SNAPSHOTS}.{name}{INCOMING} using parquet"
+            f" as select * from {SNAPSHOTS_BUILD}.{name}"
+        )
+    return names
+
+
+def _promote_snapshots(spark: SparkSession, names: list[str]) -> None:
+    for name in names:
+        spark.sql(f"drop table if exists {SNAPSHOTS}.{name}")
+        spark.sql(f"alter table {SNAPSHOTS}.{name}{INCOMING} rename to {SNAPSHOTS}.{name}")
 
 
 def _point_view(spark: SparkSession, name: str, body: str, publication_id: int) -> None:

@@ -19,7 +19,9 @@
             ~ " where table_schema = '" ~ published ~ "' and table_type = 'BASE TABLE'"
             ~ " order by table_name"
         ).columns[0].values() %}
-        {% do run_query('drop schema if exists ' ~ build ~ ' cascade') %}
+        {#- Through the adapter, so dbt's relation cache forgets the dropped
+            tables: a snapshot left by a failed build must not look present. -#}
+        {% do adapter.drop_schema(api.Relation.create(database=target.database, schema=build)) %}
         {% do run_query('create schema ' ~ build) %}
         {% for table in published_tables %}
             {% do run_query(
@@ -51,7 +53,7 @@
                 {% do published_tables.append(row['tableName']) %}
             {% endfor %}
         {% endif %}
-        {% do run_query('drop database if exists ' ~ build ~ ' cascade') %}
+        {% do adapter.drop_schema(api.Relation.create(schema=build)) %}
         {% do run_query('create database ' ~ build) %}
         {% for table in published_tables | sort %}
             {% do run_query(

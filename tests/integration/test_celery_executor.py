@@ -35,6 +35,7 @@ import pytest
 import redis
 
 from cvw import runner
+from cvw.celery_worker import CELERY_CONFIG_OPTIONS
 from cvw.checksums import table_checksums
 from cvw.config import Settings, sibling_database_url
 from cvw_demo.airflow_ui import AIRFLOW, airflow_env, start_group, stop_group
@@ -199,6 +200,8 @@ def _celery_env(
         # Celery's own "db+" prefix selects its SQLAlchemy result backend.
         "AIRFLOW__CELERY__RESULT_BACKEND": _sqlalchemy_url(metadata_url, "db+postgresql+psycopg2"),
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(WORKER_CONCURRENCY),
+        # As in compose: the worker imports once what each task would import again.
+        "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": CELERY_CONFIG_OPTIONS,
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
         # Signs the tokens the scheduler hands the tasks for the API server.
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),

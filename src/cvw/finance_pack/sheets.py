@@ -238,8 +238,10 @@ RULES_AND_RATES = Sheet(
     query=(
         "select rate_group, rate_key, rate_value, rate_unit, rate_source, source_month"
         " from marts.contribution_rates_monthly where month = %(month)s"
-        " order by array_position(array['contribution_rule', 'ftp_rate', 'unit_cost',"
-        " 'capital_ratio', 'concentration_limit'], rate_group),"
+        # Plain SQL that PostgreSQL and Spark both run (cvw.marts_reader).
+        " order by case rate_group when 'contribution_rule' then 1 when 'ftp_rate' then 2"
+        " when 'unit_cost' then 3 when 'capital_ratio' then 4 when 'concentration_limit'"
+        " then 5 end,"
         " case when rate_group = 'ftp_rate'"
         " then cast(split_part(rate_key, ' ', 2) as integer) end, rate_key"
     ),

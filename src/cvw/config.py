@@ -318,6 +318,12 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # makes every join, window and test query schedule 200 tiny tasks.
         "spark.sql.shuffle.partitions": "8",
         "spark.ui.enabled": "false",
+        # Decimal products and quotients keep their full scale (up to 38
+        # digits), as PostgreSQL's numeric does: with precision loss allowed,
+        # Spark cuts a wide result's scale to 6 digits, and an amount on a half
+        # cent then rounds a cent away from PostgreSQL's. A result that does not
+        # fit 38 digits is null in this mode; the marts' amounts are far below.
+        "spark.sql.decimalOperations.allowPrecisionLoss": "false",
     }
 
 
@@ -330,6 +336,9 @@ def spark_env(settings: Settings) -> dict[str, str]:
         "SPARK_METASTORE_URL": conf["spark.hadoop.javax.jdo.option.ConnectionURL"],
         "SPARK_DRIVER_JAVA_OPTIONS": conf["spark.driver.extraJavaOptions"],
         "SPARK_SHUFFLE_PARTITIONS": conf["spark.sql.shuffle.partitions"],
+        "SPARK_DECIMAL_ALLOW_PRECISION_LOSS": conf[
+            "spark.sql.decimalOperations.allowPrecisionLoss"
+        ],
     }
 
 

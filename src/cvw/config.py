@@ -320,6 +320,12 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.ui.enabled": "false",
         # Progress bars are carriage-return lines in task logs and test output.
         "spark.ui.showConsoleProgress": "false",
+        # Decimal products and quotients keep their full scale (up to 38
+        # digits), as PostgreSQL's numeric does: with precision loss allowed,
+        # Spark cuts a wide result's scale to 6 digits, and an amount on a half
+        # cent then rounds a cent away from PostgreSQL's. A result that does not
+        # fit 38 digits is null in this mode; the marts' amounts are far below.
+        "spark.sql.decimalOperations.allowPrecisionLoss": "false",
     }
 
 
@@ -332,6 +338,9 @@ def spark_env(settings: Settings) -> dict[str, str]:
         "SPARK_METASTORE_URL": conf["spark.hadoop.javax.jdo.option.ConnectionURL"],
         "SPARK_DRIVER_JAVA_OPTIONS": conf["spark.driver.extraJavaOptions"],
         "SPARK_SHUFFLE_PARTITIONS": conf["spark.sql.shuffle.partitions"],
+        "SPARK_DECIMAL_ALLOW_PRECISION_LOSS": conf[
+            "spark.sql.decimalOperations.allowPrecisionLoss"
+        ],
     }
 
 

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cvw import runner
-from cvw.config import PROJECT_ROOT, Settings, airflow_env, load_settings
+from cvw.config import (
+    PROJECT_ROOT,
+    Settings,
+    airflow_env,
+    load_settings,
+    spark_conf,
+    spark_env,
+)
 
 PATH_VARIABLES = (
     "AIRFLOW_HOME",
@@ -58,6 +67,21 @@ def test_spark_keeps_its_warehouse_metastore_and_lake_under_the_state_dir(
         f"jdbc:derby:;databaseName={state_dir / 'spark' / 'metastore_db'};create=true"
     )
     assert env["SPARK_DRIVER_JAVA_OPTIONS"] == f"-Dderby.system.home={state_dir / 'spark'}"
+
+
+def test_dbt_spark_output_has_the_spark_settings_of_every_other_spark_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    settings = _settings(monkeypatch, tmp_path / "alice")
+    env = spark_env(settings)
+    profiles = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "profiles.yml").read_text())
+    parameters = profiles["customer_value"]["outputs"]["spark"]["server_side_parameters"]
+    rendered = {
+        key: re.sub(r"\{\{ env_var\('(\w+)'\) \}\}", lambda m: env[m.group(1)], str(value))
+        for key, value in parameters.items()
+    }
+
+    assert rendered == spark_conf(settings)
 
 
 def test_an_unknown_engine_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -24,6 +24,10 @@
 -- from a portfolio without any churn, is kept as its own upper bound).
 -- is_clv_above_margin_cap flags, without clipping, a CLV above
 -- clv_max_margin_multiple x 12 months of a positive margin.
+{#- One month's discount factor, (1 + d)^(1/12); its exponent to full precision
+    on either engine (macros/portability/full_precision_quotient.sql). #}
+{%- set monthly_discount_factor = 'power(1 + ' ~ var('clv_annual_discount_rate') ~ ', '
+    ~ full_precision_quotient(1, 12.0) ~ ')' %}
 with
 
 customer_tiers as (
@@ -120,7 +124,7 @@ margins as (
     select
         current_customers.customer_id,
         count(contributions.month) as margin_months,
-        avg(contributions.net_contribution) as monthly_margin
+        {{ full_precision_avg('contributions.net_contribution') }} as monthly_margin
     from current_customers
     inner join contributions
         on
@@ -197,14 +201,14 @@ discounting as (
 
     select
         retention_bands.*,
-        power(1 + {{ var('clv_annual_discount_rate') }}, 1 / 12.0) - 1 as monthly_discount_rate,
+        {{ monthly_discount_factor }} - 1 as monthly_discount_rate,
         retention_bands.monthly_retention_rate
-        / power(1 + {{ var('clv_annual_discount_rate') }}, 1 / 12.0) as survival_discount_factor,
+        / {{ monthly_discount_factor }} as survival_discount_factor,
         retention_bands.monthly_retention_rate_p10
-        / power(1 + {{ var('clv_annual_discount_rate') }}, 1 / 12.0)
+        / {{ monthly_discount_factor }}
             as survival_discount_factor_p10,
         retention_bands.monthly_retention_rate_p90
-        / power(1 + {{ var('clv_annual_discount_rate') }}, 1 / 12.0)
+        / {{ monthly_discount_factor }}
             as survival_discount_factor_p90
     from retention_bands
 

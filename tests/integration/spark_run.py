@@ -2,7 +2,7 @@
 
 After ``first_run`` (tests/conftest.py) has landed and built the small data set
 on PostgreSQL, the landings are copied to Parquet (cvw.lake), ``dbt build
---target spark`` builds the relations ported to Spark so far from that copy,
+--target spark`` builds every published mart and all it is built from,
 and every relation of ``SPARK_RELATIONS`` is read back from Spark and from
 PostgreSQL in a canonical form: the parity test compares them row for row.
 """

@@ -1,8 +1,8 @@
 """The dbt project on Apache Spark builds what it builds on PostgreSQL.
 
-Every relation the Spark build covers (spark_run.SPARK_RELATIONS) must hold the
-same rows as on PostgreSQL after the shared run: same keys, same values, money
-to the cent. The list grows as models are ported, up to every published mart.
+Every published mart, the staging tables and the snapshot
+(spark_run.SPARK_RELATIONS) must hold the same rows on Spark as on PostgreSQL
+after the shared run: same keys, same values, money to the cent.
 """
 
 from __future__ import annotations

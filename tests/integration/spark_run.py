@@ -25,9 +25,8 @@ from cvw import lake, runner
 from cvw.config import DBT_NIGHTLY_BUILD_FLAGS, Settings
 from cvw.spark import local_session
 
-# What the Spark build covers today, each Spark relation with the PostgreSQL
-# one it must equal (the published snapshot: the run's build area is renamed
-# at publish). Grows to every published mart as the models are ported.
+# Each Spark relation with the PostgreSQL one it must equal (the published
+# snapshot and marts: the run's build areas are renamed at publish).
 SPARK_RELATIONS: dict[str, str] = {
     **{
         f"staging.{name}": f"staging.{name}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
+import psycopg
 import pytest
 
 from tests.integration.spark_run import SPARK_RELATIONS, Relation, differences, run_on_spark
@@ -28,6 +29,19 @@ def test_spark_relation_matches_postgres(spark_run, relation):
     expected = spark_run.postgres[relation]
     assert sum(expected.rows.values()) > 0, f"{relation} is empty on PostgreSQL: nothing compared"
     assert differences(expected, spark_run.spark[relation]) == []
+
+
+def test_every_published_mart_is_compared(first_run, test_settings):
+    with psycopg.connect(test_settings.warehouse_url) as conn:
+        published = {
+            f"marts.{name}"
+            for (name,) in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            )
+        }
+    assert published, "nothing is published on PostgreSQL"
+    compared = {relation for relation in SPARK_RELATIONS.values() if relation.startswith("marts.")}
+    assert compared == published
 
 
 def test_a_cent_off_is_a_difference(spark_run):

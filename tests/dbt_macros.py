@@ -18,11 +18,15 @@ MACRO_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "macros"
 def project_macro(
     relative_path: str, name: str, dbt_vars: dict[str, Any] | None = None
 ) -> Callable[..., str]:
-    """The macro ``name`` of ``macros/<relative_path>``; ``var()`` answers from ``dbt_vars``."""
+    """The macro ``name`` of ``macros/<relative_path>``; ``var()`` answers from ``dbt_vars``.
+
+    A macro that dispatches on the adapter is called in its PostgreSQL form,
+    ``default__<name>``: the SQL these tests run on a PostgreSQL database.
+    """
     values = dbt_vars or {}
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
     template = environment.from_string(
         (MACRO_DIR / relative_path).read_text(), globals={"var": values.__getitem__}
     )
-    macro = getattr(template.module, name)
+    macro = getattr(template.module, f"default__{name}", None) or getattr(template.module, name)
     return lambda *args: str(macro(*args))

@@ -48,7 +48,7 @@ def portfolio_headlines(fetch: Fetch) -> list[str]:
         " is_churn_alarm from marts.customer_retention_monthly where month = %(month)s"
         " and horizon_months = (select max(horizon_months)"
         "   from marts.customer_retention_monthly where month = %(month)s)"
-        " order by segment = 'all' desc, annualised_churn_rate desc",
+        " order by segment = 'all' desc, annualised_churn_rate desc, segment",
         {"month": month},
     )
     for row in churn:

@@ -66,7 +66,8 @@ DAGRUN_TIMEOUT = pendulum.duration(hours=6)
 
 # Where dbt builds and the gates and the publish read (CVW_ENGINE): PostgreSQL,
 # or Spark, whose steps each run in a process of their own (cvw.spark).
-ENGINE = load_settings().engine
+SETTINGS = load_settings()
+ENGINE = SETTINGS.engine
 
 RAW_CORE_BANKING = Asset("warehouse.raw_core_banking")
 RAW_ERP = Asset("warehouse.raw_erp")
@@ -204,12 +205,12 @@ def customer_value_nightly():
         project_config=ProjectConfig(
             dbt_project_path=DBT_PROJECT_DIR,
             # Written by `dbt parse` under this installation's state directory.
-            manifest_path=load_settings().dbt_target_path / "manifest.json",
+            manifest_path=SETTINGS.dbt_target_path / "manifest.json",
         ),
         profile_config=ProfileConfig(
             profile_name="customer_value",
             # The engine's output of profiles.yml (CVW_ENGINE, cvw.config.DBT_TARGETS).
-            target_name=load_settings().dbt_target,
+            target_name=SETTINGS.dbt_target,
             profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         ),
         # A dbt process of its own, not dbtRunner inside the task: in-process,

@@ -52,7 +52,7 @@ def dbt_args(settings: Settings, command: str, target_path: Path | None = None) 
     ]
 
 
-def _run(
+def run_logged(
     args: list[str],
     settings: Settings,
     log_path: Path,
@@ -75,7 +75,7 @@ def _run(
 
 
 def _dbt(settings: Settings, command: str) -> None:
-    _run(
+    run_logged(
         dbt_args(settings, command),
         settings,
         settings.state_dir / "logs" / f"dbt_{command.replace(' ', '_')}.log",
@@ -100,7 +100,7 @@ def dbt_docs_generate(settings: Settings) -> Path:
     The catalog reads the published ``marts``, where a build's ``marts_build``
     is gone once it is published, so the docs describe what BI reads.
     """
-    _run(
+    run_logged(
         [*dbt_args(settings, "docs generate", settings.dbt_docs_path), *DOCS_VARS],
         settings,
         settings.state_dir / "logs" / "dbt_docs_generate.log",
@@ -115,7 +115,7 @@ def dbt_build(settings: Settings) -> None:
     A full refresh rebuilds the incremental models too, so it does the work of
     a full build in the DAG, which it is compared with.
     """
-    _run(
+    run_logged(
         [*dbt_args(settings, "build --full-refresh"), *DBT_NIGHTLY_BUILD_FLAGS],
         settings,
         settings.state_dir / "logs" / "dbt_build.log",
@@ -129,7 +129,7 @@ def airflow_db_migrate(
     """Create or upgrade Airflow's metadata database; ``env`` replaces ``tool_env``
     for an installation configured apart from the settings (another home or database)."""
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    _run(
+    run_logged(
         [_bin("airflow"), "db", "migrate"],
         settings,
         settings.state_dir / "logs" / f"{log_name}.log",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -158,18 +157,7 @@ def _dbt_build(settings: Settings) -> None:
         ),
         *DBT_NIGHTLY_BUILD_FLAGS,
     ]
-    with log_path.open("w") as log:
-        result = subprocess.run(
-            args,
-            cwd=runner.DBT_PROJECT_DIR,
-            env=runner.tool_env(settings),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-    if result.returncode != 0:
-        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
-        raise RuntimeError(f"dbt build --target spark failed (log: {log_path}):\n{tail}")
+    runner.run_logged(args, settings, log_path, cwd=runner.DBT_PROJECT_DIR)
 
 
 def _postgres_columns(conn: psycopg.Connection, relation: str) -> list[tuple[str, str, Any, Any]]:

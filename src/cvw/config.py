@@ -91,6 +91,9 @@ class Settings:
     # raw landings it reads (cvw.lake).
     engine: str
     lake_dir: Path
+    # The heap of each local Spark process (dbt's, the gate's, the publish's):
+    # Spark's default of 1g spills the bank-size joins to disk at every stage.
+    spark_driver_memory: str
 
     @property
     def embedded(self) -> bool:
@@ -243,6 +246,7 @@ def load_settings() -> Settings:
         finance_pack_dir=Path(_env("CVW_FINANCE_PACK_DIR", str(state_dir / "finance_packs"))),
         engine=_choice("CVW_ENGINE", "postgres", ENGINES),
         lake_dir=Path(_env("CVW_LAKE_DIR", str(state_dir / "lake"))).resolve(),
+        spark_driver_memory=_env("CVW_SPARK_DRIVER_MEMORY", "4g"),
     )
 
 
@@ -309,6 +313,8 @@ def spark_conf(settings: Settings) -> dict[str, str]:
             f"jdbc:derby:;databaseName={metastore};create=true"
         ),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={settings.spark_dir}",
+        # Read when the process starts its JVM (local mode: the driver is the executor).
+        "spark.driver.memory": settings.spark_driver_memory,
         "spark.sql.session.timeZone": "UTC",
         # Derby cannot filter partitions by a date column (Spark raises
         # INTERNAL_ERROR_HIVE_METASTORE_PARTITION_FILTER on `_logical_date = date
@@ -337,6 +343,7 @@ def spark_env(settings: Settings) -> dict[str, str]:
         "SPARK_WAREHOUSE_DIR": conf["spark.sql.warehouse.dir"],
         "SPARK_METASTORE_URL": conf["spark.hadoop.javax.jdo.option.ConnectionURL"],
         "SPARK_DRIVER_JAVA_OPTIONS": conf["spark.driver.extraJavaOptions"],
+        "SPARK_DRIVER_MEMORY": conf["spark.driver.memory"],
         "SPARK_SHUFFLE_PARTITIONS": conf["spark.sql.shuffle.partitions"],
         "SPARK_DECIMAL_ALLOW_PRECISION_LOSS": conf[
             "spark.sql.decimalOperations.allowPrecisionLoss"

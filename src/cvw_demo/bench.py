@@ -1,6 +1,7 @@
 """Benchmark the nightly pipeline at a named size and write the figures down.
 
-Usage: cvw bench --size S|M [--regenerate]  (make bench SIZE=S|M)
+Usage: cvw bench --size S|M [--regenerate] [--increments N] [--no-bare-dbt]
+(make bench SIZE=S|M); CVW_ENGINE=spark benchmarks the Spark build.
 
 S is the demo (1,000 customers x 13 months), M a mid-sized bank (100,000
 customers x 24 months, about 29M core-banking rows). Each size keeps its own
@@ -26,7 +27,9 @@ on its own port, so the demo and the tests are never touched. The run:
 5. a raw COPY of the largest source table into a table of the same shape, the
    ceiling the extract is compared against.
 
-Figures go to ``.state/bench/<size>.json`` and a Markdown table beside it.
+Figures go to ``.state/bench/<size>.json`` (``<size>-spark.json`` on Spark)
+and a Markdown table beside it. On Spark the lake and Spark's warehouse start
+empty too, and their size on disk is reported beside the database's.
 Peak memory is the largest sum of resident memory over this process and all
 its children (Airflow, dbt, GX), sampled every half second; the PostgreSQL
 server is reported apart as the database's size on disk.
@@ -37,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -56,6 +60,10 @@ SIZES = {"S": (1_000, 13), "M": (100_000, 24)}
 PORTS = {"S": (25436, 28096), "M": (25437, 28097)}
 BENCH_DIR = PROJECT_ROOT / ".state" / "bench"
 LARGEST_SOURCE_TABLE = "transactions"
+
+
+def figures_name(size: str, engine: str) -> str:
+    return size if engine == "postgres" else f"{size}-{engine}"
 
 
 def configure(size: str) -> None:
@@ -204,22 +212,47 @@ def source_rows(core_banking_url: str) -> int:
         )
 
 
+def disk_mb(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) // (1024 * 1024)
+
+
 def markdown(result: dict[str, Any]) -> str:
     stages = " / ".join(f"{name} {seconds:.0f}" for name, seconds in result["stages"].items())
+    engine = result.get("engine", "postgres")
     lines = [
-        f"| {result['size']}: {result['customers']:,} customers x {result['months']} months | |",
+        f"| {result['size']}: {result['customers']:,} customers x {result['months']} months,"
+        f" built on {engine} | |",
         "|---|---|",
         f"| core-banking source rows | {result['source_rows']:,} |",
         f"| generate sources | {result['generate_s']:.0f} s |",
         f"| vacuum the generated core banking | {result['settle_sources_s']:.0f} s |",
         f"| full build (extract, raw gate, dbt, marts gate, publish) | {result['full_s']:.0f} s |",
         f"| full build by stage (s) | {stages} |",
-        f"| first night after the first publish (copies the incremental marts once) |"
-        f" {result['first_increment_s']:.0f} s |",
-        f"| next logical date (nightly increment) | {result['increment_s']:.0f} s"
-        f" ({result['increment_s'] / result['full_s']:.0%} of full) |",
-        f"| dbt inside the DAG / bare `dbt build` | {result['airflow_dbt_s']:.0f} s /"
-        f" {result['bare_dbt_s']:.0f} s ({result['airflow_dbt_s'] / result['bare_dbt_s']:.2f}x) |",
+        *(
+            [
+                f"| first night after the first publish (copies the incremental marts once) |"
+                f" {result['first_increment_s']:.0f} s |"
+            ]
+            if "first_increment_s" in result
+            else []
+        ),
+        *(
+            [
+                f"| next logical date (nightly increment) | {result['increment_s']:.0f} s"
+                f" ({result['increment_s'] / result['full_s']:.0%} of full) |"
+            ]
+            if "increment_s" in result
+            else []
+        ),
+        *(
+            [
+                f"| dbt inside the DAG / bare `dbt build` | {result['airflow_dbt_s']:.0f} s /"
+                f" {result['bare_dbt_s']:.0f} s"
+                f" ({result['airflow_dbt_s'] / result['bare_dbt_s']:.2f}x) |"
+            ]
+            if "bare_dbt_s" in result
+            else [f"| dbt inside the DAG | {result['airflow_dbt_s']:.0f} s |"]
+        ),
         f"| largest extract / raw COPY (rows/s) | {result['extract_rows_per_s']:,.0f} /"
         f" {result['raw_copy_rows_per_s']:,.0f}"
         f" ({result['extract_rows_per_s'] / result['raw_copy_rows_per_s']:.0%}) |",
@@ -232,6 +265,14 @@ def markdown(result: dict[str, Any]) -> str:
         ),
         f"| peak memory of the process tree | {result['peak_rss_mb']:,} MB |",
         f"| warehouse database size | {result['db_size_mb']:,} MB |",
+        *(
+            [
+                f"| Parquet lake / Spark warehouse on disk | {result['lake_mb']:,} MB /"
+                f" {result['spark_warehouse_mb']:,} MB |"
+            ]
+            if "lake_mb" in result
+            else []
+        ),
     ]
     return "\n".join(lines) + "\n"
 
@@ -255,9 +296,8 @@ def run_bench(args: argparse.Namespace) -> int:
     as_of = date.fromisoformat(settings.as_of)
     full_moment = datetime(as_of.year, as_of.month, as_of.day, 6, tzinfo=UTC) + timedelta(days=1)
     nights = {
-        "full": full_moment,
-        "first_increment": full_moment + timedelta(days=1),
-        "increment": full_moment + timedelta(days=2),
+        name: full_moment + timedelta(days=day)
+        for day, name in enumerate(["full", "first_increment", "increment"][: 1 + args.increments])
     }
     params = configured_params(settings)
     generated_stamp = settings.state_dir / "sources" / "generated.json"
@@ -282,6 +322,9 @@ def run_bench(args: argparse.Namespace) -> int:
         conn.execute('drop database if exists "warehouse" with (force)')
         conn.execute('create database "warehouse"')
     bootstrap(settings)
+    if settings.engine == "spark":
+        for folder in (settings.lake_dir, settings.spark_dir):
+            shutil.rmtree(folder, ignore_errors=True)
     with serving(settings):
         runner.dbt_parse(settings)
         runner.airflow_db_migrate(settings)
@@ -306,8 +349,9 @@ def run_bench(args: argparse.Namespace) -> int:
                     f" e.g. {', '.join(failed[:3])} (log {result.log_path})"
                 )
             stages[name] = stage_seconds(airflow_db, runner.DAG_ID)
-    with watch.time("bare_dbt", "Bare dbt build on the same data"):
-        runner.dbt_build(settings)
+    if args.bare_dbt:
+        with watch.time("bare_dbt", "Bare dbt build on the same data"):
+            runner.dbt_build(settings)
     with watch.time("raw_copy", "Raw COPY of the largest source table"):
         copy_rate = raw_copy_rate(settings.warehouse_url, settings.core_banking_url)
 
@@ -319,18 +363,18 @@ def run_bench(args: argparse.Namespace) -> int:
         db_size = one_value(conn.execute("select pg_database_size(current_database())"))
     figures: dict[str, Any] = {
         "size": args.size,
+        "engine": settings.engine,
         "customers": settings.customers,
         "months": settings.months,
         "source_rows": generated_rows,
         "generate_s": stamp["generate_s"],
         "settle_sources_s": watch.seconds["settle_sources"],
         "full_s": watch.seconds["full"],
-        "first_increment_s": watch.seconds["first_increment"],
-        "increment_s": watch.seconds["increment"],
+        **{f"{night}_s": watch.seconds[night] for night in nights if night != "full"},
         "stages": full,
-        "increment_stages": stages["increment"],
+        **({"increment_stages": stages["increment"]} if "increment" in stages else {}),
         "airflow_dbt_s": full["dbt"],
-        "bare_dbt_s": watch.seconds["bare_dbt"],
+        **({"bare_dbt_s": watch.seconds["bare_dbt"]} if args.bare_dbt else {}),
         "extract_rows_per_s": round(
             largest_extract_rate(settings.warehouse_url, full_moment.date())
         ),
@@ -339,14 +383,23 @@ def run_bench(args: argparse.Namespace) -> int:
         "peak_rss_mb": memory.stop(),
         "matching": matching,
         "db_size_mb": db_size // (1024 * 1024),
+        **(
+            {
+                "lake_mb": disk_mb(settings.lake_dir),
+                "spark_warehouse_mb": disk_mb(settings.spark_dir / "warehouse"),
+            }
+            if settings.engine == "spark"
+            else {}
+        ),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),
     }
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    (BENCH_DIR / f"{args.size}.json").write_text(json.dumps(figures, indent=2) + "\n")
+    name = figures_name(args.size, settings.engine)
+    (BENCH_DIR / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n")
     table = markdown(figures)
-    (BENCH_DIR / f"{args.size}.md").write_text(table)
+    (BENCH_DIR / f"{name}.md").write_text(table)
     print()
     print(table)
-    print(f"Figures written to {BENCH_DIR / f'{args.size}.json'}")
+    print(f"Figures written to {BENCH_DIR / f'{name}.json'}")
     return 0

@@ -34,6 +34,19 @@ def register(commands: Commands) -> None:
     )
     bench.add_argument("--size", choices=["S", "M"], required=True)
     bench.add_argument("--regenerate", action="store_true", help="generate sources again")
+    bench.add_argument(
+        "--increments",
+        type=int,
+        choices=[0, 1, 2],
+        default=2,
+        help="nightly increments after the full build (default 2)",
+    )
+    bench.add_argument(
+        "--no-bare-dbt",
+        dest="bare_dbt",
+        action="store_false",
+        help="skip the bare dbt build after the DAG runs",
+    )
     start = commands.group_command(
         "bi",
         "start",

@@ -24,7 +24,8 @@ def project_macro(
     ``default__<name>``: the SQL these tests run on a PostgreSQL database.
     """
     values = dbt_vars or {}
-    environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    # dbt renders with the `do` statement on; macros that use it parse only with it.
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.do"])
     template = environment.from_string(
         (MACRO_DIR / relative_path).read_text(), globals={"var": values.__getitem__}
     )

@@ -357,7 +357,17 @@ def run_bench(args: argparse.Namespace) -> int:
 
     from cvw_demo.match_quality import score
 
-    matching = score(settings.warehouse_url, settings.truth_dir)
+    if settings.engine == "spark":
+        from cvw.marts_reader import spark_fetch
+        from cvw.spark import local_session
+
+        with local_session(settings) as spark:
+            matching = score(spark_fetch(spark), settings.truth_dir)
+    else:
+        from cvw.marts_reader import postgres_fetch
+
+        with psycopg.connect(settings.warehouse_url) as conn:
+            matching = score(postgres_fetch(conn), settings.truth_dir)
     full = stages["full"]
     with psycopg.connect(settings.warehouse_url) as conn:
         db_size = one_value(conn.execute("select pg_database_size(current_database())"))

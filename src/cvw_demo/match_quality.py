@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 import psycopg
 
+from cvw.marts_reader import Fetch, postgres_fetch
+
 # (source system in customer_source_links, truth file, the file's record-id column)
 TRUTH_FILES = {
     "crm": ("contact_links.csv", "contact_id"),
@@ -39,22 +41,30 @@ def truth(truth_dir: Path, source_system: str) -> pd.DataFrame:
     return frame.rename(columns={key: "source_record_id"})
 
 
+LINK_COLUMNS = ["source_record_id", "customer_id", "match_rule", "is_conflict"]
+
+
+def published_links(fetch: Fetch, source_system: str) -> pd.DataFrame:
+    """One system's links from the published marts, on either engine (cvw.marts_reader)."""
+    rows = fetch(
+        f"select {', '.join(LINK_COLUMNS)} from marts.customer_source_links"
+        " where source_system = %(source_system)s",
+        {"source_system": source_system},
+    )
+    return pd.DataFrame(rows, columns=LINK_COLUMNS)
+
+
 def links(warehouse_url: str, source_system: str) -> pd.DataFrame:
     with psycopg.connect(warehouse_url) as conn:
-        cursor = conn.execute(
-            "select source_record_id, customer_id, match_rule, is_conflict"
-            " from marts.customer_source_links where source_system = %s",
-            (source_system,),
-        )
-        return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description or ()])
+        return published_links(postgres_fetch(conn), source_system)
 
 
-def score(warehouse_url: str, truth_dir: Path) -> dict[str, dict[str, float]]:
+def score(fetch: Fetch, truth_dir: Path) -> dict[str, dict[str, float]]:
     """``{source_system: {"records", "precision", "recall"}}`` of the published links."""
     scores = {}
     for source_system in TRUTH_FILES:
         expected = truth(truth_dir, source_system)
-        precision, recall = precision_recall(links(warehouse_url, source_system), expected)
+        precision, recall = precision_recall(published_links(fetch, source_system), expected)
         scores[source_system] = {
             "records": len(expected),
             "precision": round(precision, 4),

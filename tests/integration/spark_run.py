@@ -130,14 +130,14 @@ def run_on_spark(settings: Settings) -> Iterator[SparkRun]:
     shutil.rmtree(settings.spark_dir, ignore_errors=True)
     lake.export_all(settings.warehouse_url, settings.lake_dir, progress=lambda _: None)
     lake.export_identity_hash_key(settings.warehouse_url, settings.lake_dir)
-    _dbt_build(settings)
+    spark_build(settings)
     postgres = {
-        relation: _postgres_relation(settings.warehouse_url, relation)
+        relation: postgres_relation(settings.warehouse_url, relation)
         for relation in SPARK_RELATIONS.values()
     }
     with local_session(settings) as spark:
         spark_relations = {
-            relation: _spark_relation(spark, relation, postgres[expected])
+            relation: spark_relation(spark, relation, postgres[expected])
             for relation, expected in SPARK_RELATIONS.items()
         }
     yield SparkRun(
@@ -146,7 +146,8 @@ def run_on_spark(settings: Settings) -> Iterator[SparkRun]:
     )
 
 
-def _dbt_build(settings: Settings) -> None:
+def spark_build(settings: Settings) -> None:
+    """``dbt build`` on Spark of the parity relations and all they are built from."""
     log_path = settings.state_dir / "logs" / "dbt_build_spark.log"
     args = [
         *runner.dbt_args(
@@ -173,7 +174,7 @@ def _postgres_columns(conn: psycopg.Connection, relation: str) -> list[tuple[str
     return columns
 
 
-def _postgres_relation(url: str, relation: str) -> Relation:
+def postgres_relation(url: str, relation: str) -> Relation:
     with psycopg.connect(url) as conn:
         types = _postgres_columns(conn, relation)
         columns = tuple(column for column, _, _, _ in types)
@@ -182,7 +183,7 @@ def _postgres_relation(url: str, relation: str) -> Relation:
     return _relation(columns, rows, cents)
 
 
-def _spark_relation(spark: Any, relation: str, expected: Relation) -> Relation:
+def spark_relation(spark: Any, relation: str, expected: Relation) -> Relation:
     """One relation read from Spark, in PostgreSQL's column order, cents where PG has them."""
     from pyspark.sql import functions
 

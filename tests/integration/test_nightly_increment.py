@@ -21,7 +21,6 @@ read is replaced, they must rebuild without the replaced batch's rows.
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from cvw.checksums import table_checksums
 from cvw.config import Settings, sibling_database_url
 from cvw_sources.crm_api_process import serving
 from cvw_sources.generate.next_day import append_next_day
+from tests.integration.added_activity import post_late_transaction, remove_added_activity
 from tests.integration.frames import scalar
 from tests.pipeline_run import fresh_warehouse
 
@@ -44,9 +44,6 @@ pytestmark = pytest.mark.integration
 
 NEXT_MOMENT = MOMENT + timedelta(days=1)
 THIRD_MOMENT = MOMENT + timedelta(days=2)
-# Posted after the first run but dated in October, the last closed month; the
-# second night's extract reaches back to it (core-banking lookback).
-LATE_POSTED_AT = MOMENT - timedelta(hours=12)
 # Month tables built on transactions, which the late one changes, and the others.
 MONTH_TABLES_ON_TRANSACTIONS = (
     "intermediate.int_account_activity_months_costed",
@@ -74,20 +71,6 @@ INCREMENTAL_TABLES = (
 # delivered the matched records differs by construction between one build and
 # two nights (the invoices arrived the first night).
 LINEAGE_COLUMNS = {"customer_match_report": {"logical_date"}}
-
-
-def _post_late_transaction(core_banking_url: str) -> int:
-    """A copy of an October card payment, with a new id, posted late: its id."""
-    with psycopg.connect(core_banking_url) as conn:
-        return conn.execute(
-            "insert into transactions (transaction_id, account_id, customer_id, posted_at,"
-            " channel, transaction_type, amount)"
-            " select (select max(transaction_id) + 1 from transactions), account_id,"
-            " customer_id, %s, channel, transaction_type, amount from transactions"
-            " where posted_at >= %s and posted_at < %s order by transaction_id limit 1"
-            " returning transaction_id",
-            (LATE_POSTED_AT, MOMENT - timedelta(days=5), LATE_POSTED_AT),
-        ).fetchone()[0]
 
 
 def _run(settings: Settings, moment) -> None:
@@ -147,7 +130,7 @@ def nights(first_run, test_settings, pg_admin_url) -> Iterator[Nights]:
         with serving(test_settings):
             _run(nightly, MOMENT)
             append_next_day(test_settings.core_banking_url, test_settings.crm_db_path, MOMENT)
-            late_id = _post_late_transaction(test_settings.core_banking_url)
+            late_id = post_late_transaction(test_settings.core_banking_url)
             _run(nightly, NEXT_MOMENT)
             _run(once, NEXT_MOMENT)
             second_night_marts = table_checksums(nightly.warehouse_url, "marts", LINEAGE_COLUMNS)
@@ -174,17 +157,7 @@ def nights(first_run, test_settings, pg_admin_url) -> Iterator[Nights]:
                 deleted_and_october_rows=deleted,
             )
     finally:
-        with psycopg.connect(test_settings.core_banking_url) as conn:
-            conn.execute(
-                "delete from transactions where posted_at >= %s or transaction_id = %s",
-                (MOMENT, late_id),
-            )
-            conn.execute("delete from fee_postings where updated_at >= %s", (MOMENT,))
-        with sqlite3.connect(test_settings.crm_db_path) as crm:
-            crm.execute(
-                "delete from interactions where occurred_at >= ?",
-                (MOMENT.strftime("%Y-%m-%dT%H:%M:%S+00:00"),),
-            )
+        remove_added_activity(test_settings, late_id)
 
 
 def test_the_second_night_lands_only_the_added_day(nights, test_settings):

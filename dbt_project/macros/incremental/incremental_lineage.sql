@@ -94,13 +94,11 @@
     batches landed since (their ids and the earliest load time among them),
     the record to store after this build (incremental_lineage_comment), the
     raw tables the model reads ('source.table': relation) and the unique ids
-    of everything it is built on.
+    of everything it is built on. The same on both engines: only reading and
+    writing the record, and which tables can keep rows, are the adapter's
+    (lineage_record, lineage_kept_rows).
 #}
 {% macro incremental_lineage() %}
-    {{ return(adapter.dispatch('incremental_lineage', 'customer_value')()) }}
-{% endmacro %}
-
-{% macro default__incremental_lineage() %}
     {#- Only a model's build reads the record: `dbt compile` and `docs generate`
         render the full build's SQL (and may point at marts the transformer
         cannot read), and a unit test renders it over its fixtures. -#}
@@ -113,7 +111,7 @@
     {% set landing_relations = {} %}
     {% for id in seen if id.startswith('source.') %}
         {% set source_node = graph.sources[id] %}
-        {% do landings.append("('" ~ source_node.source_name ~ "', '" ~ source_node.name ~ "')") %}
+        {% do landings.append("'" ~ source_node.source_name ~ "." ~ source_node.name ~ "'") %}
         {% do landing_relations.update({
             source_node.source_name ~ '.' ~ source_node.name: source_node.relation_name
         }) %}
@@ -121,54 +119,37 @@
     {% set code = _lineage_code(seen) %}
     {% set through = run_started_at.isoformat() %}
     {% set existing = load_relation(this) if is_incremental() else none %}
+    {% set recorded = (lineage_record(existing) if existing is not none else none) or {} %}
+    {#- No record: every landed batch is new, and the table is rebuilt whole below. -#}
+    {% set recorded_through = recorded.get('through') or through %}
     {% set lineage_sql %}
         with
 
         landed as (
-            select batch_id, started_at, finished_at
-            from raw_meta.load_batches
-            where (source_system, table_name) in ({{ landings | sort | join(', ') or "(null, null)" }})
-                and finished_at <= '{{ through }}'
-        ),
-
-        recorded as (
             select
-                {% if existing is not none -%}
-                    cast(obj_description(cast('{{ this }}' as regclass), 'pg_class') as jsonb)
-                {%- else -%}
-                    cast(null as jsonb)
-                {%- endif %} as lineage
+                batch_id,
+                started_at,
+                finished_at,
+                finished_at <= cast('{{ recorded_through }}' as {{ type_timestamptz() }}) as was_read
+            from raw_meta.load_batches
+            where source_system || '.' || table_name in ({{ landings | sort | join(', ') or "null" }})
+                and finished_at <= cast('{{ through }}' as {{ type_timestamptz() }})
         )
 
         select
-            recorded.lineage ->> 'code' as recorded_code,
-            recorded.lineage ->> 'through' as recorded_through,
-            recorded.lineage ->> 'batches' as recorded_batches,
-            (
-                select md5(coalesce(string_agg(landed.batch_id, ',' order by landed.batch_id), ''))
-                from landed
-                where landed.finished_at <= cast(recorded.lineage ->> 'through' as timestamptz)
-            ) as batches_read,
-            (
-                select md5(coalesce(string_agg(landed.batch_id, ',' order by landed.batch_id), ''))
-                from landed
-            ) as batches_now,
-            (
-                select string_agg(landed.batch_id, ',' order by landed.batch_id)
-                from landed
-                where landed.finished_at > cast(recorded.lineage ->> 'through' as timestamptz)
-            ) as new_batch_ids,
-            (
-                select min(landed.started_at)
-                from landed
-                where landed.finished_at > cast(recorded.lineage ->> 'through' as timestamptz)
-            ) as new_from_loaded_at
-        from recorded
+            md5(coalesce({{ ordered_string_agg('batch_id', "','", 'batch_id', 'was_read') }}, ''))
+                as batches_read,
+            md5(coalesce({{ ordered_string_agg('batch_id', "','", 'batch_id', 'true') }}, ''))
+                as batches_now,
+            {{ ordered_string_agg('batch_id', "','", 'batch_id', 'not was_read') }} as new_batch_ids,
+            min(started_at) filter (where not was_read) as new_from_loaded_at
+        from landed
     {% endset %}
     {% set row = run_query(lineage_sql).rows[0] %}
     {% set full = existing is none
-        or row['recorded_code'] != code
-        or row['recorded_batches'] != row['batches_read'] %}
+        or recorded.get('code') != code
+        or recorded.get('batches') != row['batches_read']
+        or not lineage_kept_rows() %}
     {% set record = {
         'code': code,
         'through': through,
@@ -177,13 +158,41 @@
     } %}
     {{ return({
         'full': full,
-        'through': row['recorded_through'],
+        'through': recorded.get('through'),
         'batch_ids': (row['new_batch_ids'] or '').split(',') | reject('equalto', '') | list,
         'from_loaded_at': row['new_from_loaded_at'],
         'record': tojson(record),
         'landings': landing_relations,
         'parents': seen | list,
     }) }}
+{% endmacro %}
+
+
+{# The record of the table's last build (a dict), none when it has none. #}
+{% macro lineage_record(relation) %}
+    {{ return(adapter.dispatch('lineage_record', 'customer_value')(relation)) }}
+{% endmacro %}
+
+{% macro default__lineage_record(relation) %}
+    {% set comment = run_query(
+        "select obj_description(cast('" ~ relation ~ "' as regclass), 'pg_class')"
+    ).columns[0].values()[0] %}
+    {{ return(fromjson(comment) if comment else none) }}
+{% endmacro %}
+
+
+{#
+    Whether this build can keep the table's rows and change some: always on
+    PostgreSQL (merge, delete+insert, append). On Spark an overwritten
+    Parquet table (insert_overwrite) cannot merge by key, nor keep rows
+    without partitions (spark_incremental_builds.sql).
+#}
+{% macro lineage_kept_rows() %}
+    {{ return(adapter.dispatch('lineage_kept_rows', 'customer_value')()) }}
+{% endmacro %}
+
+{% macro default__lineage_kept_rows() %}
+    {{ return(true) }}
 {% endmacro %}
 
 
@@ -196,8 +205,13 @@
     comment on table {{ this }} is '{{ incremental_lineage().record }}'
 {% endmacro %}
 
-{# No record on Spark (spark__incremental_lineage): nothing to write. #}
-{% macro spark__incremental_lineage_comment() %}{% endmacro %}
+{#
+    Spark has no table comments in its SQL; the record is a table property,
+    which a rename keeps (spark__prepare_marts_build_area).
+#}
+{% macro spark__incremental_lineage_comment() %}
+    alter table {{ this }} set tblproperties ('cvw.lineage' = '{{ incremental_lineage().record }}')
+{% endmacro %}
 
 
 {#

@@ -5,8 +5,8 @@
 
     A build rebuilds every month from the earliest month that a batch landed
     since the table's last build touches, and keeps the months before it.
-    The month of a landed row is the expression the var month_keyed_landings
-    gives for its raw table; a batch of any other raw table the model reads
+    The month of a landed row is the earliest of the columns the var
+    month_keyed_landings names for its raw table (landed_row_moment); a batch of any other raw table the model reads
     (customers, accounts, products, contacts: attributes that hold for every
     month) rebuilds the whole table, as do the cases incremental_lineage
     rebuilds for. Batches that loaded no rows change nothing.
@@ -30,18 +30,18 @@
     {% if not lineage.batch_ids %}
         {{ return({'full': false, 'from_month': none}) }}
     {% endif %}
-    {% set month_columns = var('month_keyed_landings') %}
+    {% set month_keyed = var('month_keyed_landings') %}
     {% set changed = run_query(
         "select distinct source_system || '.' || table_name from raw_meta.load_batches"
         ~ " where rows_loaded > 0 and batch_id in ('" ~ lineage.batch_ids | join("', '") ~ "')"
     ).columns[0].values() %}
     {% set firsts = [] %}
     {% for landing in changed | sort %}
-        {% if landing not in month_columns %}
+        {% if landing not in month_keyed %}
             {{ return({'full': true, 'from_month': none}) }}
         {% endif %}
         {% do firsts.append(
-            'select cast(min(' ~ month_columns[landing] ~ ') as timestamp) as first_at from '
+            'select cast(min(' ~ landed_row_moment(month_keyed[landing]) ~ ') as timestamp) as first_at from '
             ~ lineage.landings[landing] ~ ' where ' ~ landed_since(lineage)
         ) %}
     {% endfor %}
@@ -49,7 +49,8 @@
         {{ return({'full': false, 'from_month': none}) }}
     {% endif %}
     {% set from_month = run_query(
-        "select to_char(min(first_at), 'YYYY-MM-01') from (" ~ firsts | join(' union all ') ~ ") as landed"
+        "select " ~ format_date('min(first_at)', 'YYYY-MM-01')
+        ~ " from (" ~ firsts | join(' union all ') ~ ") as landed"
     ).columns[0].values()[0] %}
     {% if config.get('meta', {}).get('closed_months_only')
         and from_month is not none and from_month > (last_closed_month(lineage) or '') %}
@@ -74,8 +75,23 @@
         ) }}
     {% endif %}
     {{ return(run_query(
-        "select to_char(max(month), 'YYYY-MM-DD') from " ~ graph.nodes[spine].relation_name
+        "select " ~ format_date('max(month)', 'YYYY-MM-DD') ~ " from " ~ graph.nodes[spine].relation_name
     ).columns[0].values()[0]) }}
+{% endmacro %}
+
+
+{#
+    The moment that places a landed row in its month: the earliest of the
+    columns the var month_keyed_landings names for its raw table, by kind:
+    `moment` a timestamptz (its UTC day), `date` a date, `period` a
+    'YYYY-MM' text (the first of that month).
+#}
+{% macro landed_row_moment(columns) %}
+    {%- set moments = [] -%}
+    {%- if columns.moment %}{% do moments.append(utc_wall_clock(columns.moment)) %}{% endif -%}
+    {%- if columns.date %}{% do moments.append(columns.date) %}{% endif -%}
+    {%- if columns.period %}{% do moments.append(parse_date(columns.period, 'YYYY-MM')) %}{% endif -%}
+    {{- return(moments[0] if moments | length == 1 else 'least(' ~ moments | join(', ') ~ ')') -}}
 {% endmacro %}
 
 
@@ -90,7 +106,9 @@
     {%- elif scope.from_month is none -%}
         false
     {%- else -%}
-        {{ column }} >= date '{{ scope.from_month }}' - interval '{{ lookback_months }} months'
+        {#- The first month read, counted here: both engines take a date literal. -#}
+        {%- set first = scope.from_month[:4] | int * 12 + scope.from_month[5:7] | int - 1 - lookback_months -%}
+        {{ column }} >= date '{{ '%04d-%02d-01' % (first // 12, first % 12 + 1) }}'
     {%- endif -%}
 {% endmacro %}
 

@@ -51,8 +51,40 @@
 {% endmacro %}
 
 {#
-    Nothing yet on Spark: it has no publish (the marts stay in their build
-    schema, where incremental marts find their previous rows) and so no
-    published marts to start a build from.
+    On Spark the publish renames each built mart to `<name>__p<id>` and keeps
+    the tables of the publication it replaced (cvw.publish_spark). A build
+    starts each incremental mart from the replaced publication's table,
+    renamed back into the build area with its lineage record (a table
+    property, which a rename keeps), as PostgreSQL renames the replaced marts.
+    The build then reads every batch landed since that table was built. A
+    mart left in the build area by a build that did not publish is kept; a
+    mart with no replaced table (the first night after the first publish) is
+    built whole.
 #}
-{% macro spark__prepare_marts_build_area(build) %}{% endmacro %}
+{% macro spark__prepare_marts_build_area(build) %}
+    {% if execute and flags.WHICH in ['build', 'run'] and var('marts_schema', build) == build
+        and run_query("show databases like '" ~ build ~ "'").rows | length > 0 %}
+        {% set incremental = graph.nodes.values()
+            | selectattr('resource_type', 'equalto', 'model')
+            | selectattr('schema', 'equalto', build)
+            | selectattr('config.materialized', 'equalto', 'incremental')
+            | map(attribute='alias') | list %}
+        {% set tables = run_query('show tables in ' ~ build).columns[1].values() %}
+        {% set renamed = [] %}
+        {% for name in incremental if name not in tables %}
+            {% set ids = [] %}
+            {% for table in tables if table.startswith(name ~ '__p') %}
+                {% set id = table[(name ~ '__p') | length:] %}
+                {% if id.isdigit() %}{% do ids.append(id | int) %}{% endif %}
+            {% endfor %}
+            {#- The newest is the publication served; the one before it was replaced. -#}
+            {% if ids | length > 1 %}
+                {% set replaced = build ~ '.' ~ name ~ '__p' ~ (ids | sort)[-2] %}
+                {% do run_query('alter table ' ~ replaced ~ ' rename to ' ~ build ~ '.' ~ name) %}
+                {% do adapter.cache_added(api.Relation.create(schema=build, identifier=name, type='table')) %}
+                {% do renamed.append(name) %}
+            {% endif %}
+        {% endfor %}
+        {{ log('marts build area: ' ~ renamed | length ~ ' replaced mart(s) renamed to build on', info=True) }}
+    {% endif %}
+{% endmacro %}

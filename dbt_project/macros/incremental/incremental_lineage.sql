@@ -1,13 +1,14 @@
 {#
     Incremental models over the append-only raw landings.
 
-    Each incremental model records in its table comment what it was built
-    from: `through`, the start of the dbt invocation that last built it;
-    `batches`, a hash of the ids of the batches that had finished landing by
-    then (raw_meta.load_batches), over every raw table the model reads,
-    directly or through other models; `code`, a hash of the SQL of the model
-    and of the models and seeds it is built on; and `build`, whether that
-    build was `full` or `incremental` (for operators and tests).
+    Each incremental model records in its table comment (on Spark, the table
+    property `cvw.lineage`) what it was built from: `through`, the start of
+    the dbt invocation that last built it; `batches`, a hash of the ids of
+    the batches that had finished landing by then (raw_meta.load_batches),
+    over every raw table the model reads, directly or through other models;
+    `code`, a hash of the SQL of the model and of the models and seeds it is
+    built on; and `build`, whether that build was `full` or `incremental`
+    (for operators and tests).
 
     The next build reads only the batches finished after `through` and merges
     their rows by the model's unique key. It rebuilds the whole table instead

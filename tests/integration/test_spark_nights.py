@@ -16,6 +16,7 @@ tables Spark overwrites whole (staging, fct_transactions) are rebuilt.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,8 +97,6 @@ def _land(settings: Settings, test_settings: Settings, moment) -> None:
 
 
 def _last_build(spark: Any, table: str) -> str:
-    import json
-
     properties = dict(spark.sql(f"show tblproperties {table}").collect())
     return json.loads(properties["cvw.lineage"])["build"]
 

@@ -58,7 +58,7 @@ db-start: install ## Start the embedded PostgreSQL (no-op when WAREHOUSE_URL is 
 generate: db-start ## Generate the simulated source systems only
 	@$(BIN)/cvw sources generate
 
-# `make demo ENGINE=spark` builds on Apache Spark in local mode (README, "Scaling out").
+# `make demo ENGINE=spark` builds on Apache Spark in local mode (docs/SCALE.md, "Apache Spark").
 ifdef ENGINE
 export CVW_ENGINE := $(ENGINE)
 endif

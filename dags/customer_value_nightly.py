@@ -90,7 +90,7 @@ def _moment():
     dagrun_timeout=DAGRUN_TIMEOUT,
     doc_md=__doc__,
     tags=["customer_value", "nightly"],
-    # Operators are alerted by the channels ALERT_* configure (README, "Alerts"):
+    # Operators are alerted by the channels ALERT_* configure (docs/OPERATIONS.md, "Alerts"):
     # each task that fails for good names itself and its error; the run's own
     # callback covers failures no task reports (the run's time limit).
     on_failure_callback=RunFailureNotifier(),
@@ -216,7 +216,7 @@ def customer_value_nightly():
         # A dbt process of its own, not dbtRunner inside the task: in-process,
         # each node's outcome was pushed to Airflow from dbt's own threads,
         # which waited for it. The demo's build took 129 s in the task against
-        # 35 s bare; as a subprocess, 35 s (README, Conventions).
+        # 35 s bare; as a subprocess, 35 s (docs/OPERATIONS.md, "Conventions").
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.WATCHER,
             invocation_mode=InvocationMode.SUBPROCESS,

@@ -121,7 +121,7 @@ create table if not exists warehouse_meta.publications (
     published_at timestamptz not null default now(),
     table_row_counts jsonb not null
 );
--- Which engine built what was published (README, "Scaling out").
+-- Which engine built what was published (docs/SCALE.md, "Apache Spark").
 alter table warehouse_meta.publications
     add column if not exists engine text not null default 'postgres';
 create table if not exists warehouse_meta.quality_checks (

@@ -10,7 +10,7 @@ task in one process, never holds the metastore while dbt needs it. The step's
 result comes back as one JSON line on stdout.
 
 On a cluster the steps would connect to its Thrift server or Spark Connect
-instead (README, "Scaling out"); the one-process rule is local mode's.
+instead (docs/SCALE.md, "Apache Spark"); the one-process rule is local mode's.
 """
 
 from __future__ import annotations

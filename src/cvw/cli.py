@@ -186,13 +186,22 @@ def _register_warehouse(commands: Commands) -> None:
     backfill = commands.command(
         "backfill", "run the nightly DAG for each date from --from to --to, in order", _backfill
     )
-    backfill.add_argument("--from", dest="from_", type=iso_date, required=True)
-    backfill.add_argument("--to", type=iso_date, required=True)
+    backfill.add_argument(
+        "--from",
+        dest="from_",
+        metavar="DATE",
+        type=iso_date,
+        required=True,
+        help="first logical date, YYYY-MM-DD",
+    )
+    backfill.add_argument(
+        "--to", metavar="DATE", type=iso_date, required=True, help="last logical date, included"
+    )
     commands.command("summary", "print what the published marts hold", _summary)
     docs = commands.command(
         "docs", "build the dbt docs of the published marts and serve them", _docs
     )
-    docs.add_argument("--port", type=int, default=8081)
+    docs.add_argument("--port", type=int, default=8081, help="default 8081")
     docs.add_argument("--no-serve", action="store_true", help="build the site only")
     url = commands.group_command(
         "db",
@@ -201,7 +210,9 @@ def _register_warehouse(commands: Commands) -> None:
         _db_url,
         group_help="the warehouse database: roles, URLs, and the embedded server",
     )
-    url.add_argument("role", nargs="?")
+    url.add_argument(
+        "role", nargs="?", help="a login role, e.g. cvw_bi_reader; without it, the warehouse URL"
+    )
     commands.group_command(
         "db", "roles-sql", "print the roles and grants as a psql script for a DBA", _db_roles_sql
     )

@@ -28,11 +28,16 @@ def register(commands: Commands) -> None:
     demo = commands.command("demo", "generate the sources and run the whole pipeline once", _demo)
     demo.add_argument("--skip-generate", action="store_true", help="reuse the source data")
     ui = commands.command("ui", "serve the Airflow UI and the CRM API until Ctrl-C", _ui)
-    ui.add_argument("--port", type=int, default=8080)
+    ui.add_argument("--port", type=int, default=8080, help="default 8080")
     bench = commands.command(
         "bench", "benchmark a full build, two nightly increments and bare dbt", _bench
     )
-    bench.add_argument("--size", choices=["S", "M"], required=True)
+    bench.add_argument(
+        "--size",
+        choices=["S", "M"],
+        required=True,
+        help="S: 1,000 customers x 13 months; M: 100,000 x 24",
+    )
     bench.add_argument("--regenerate", action="store_true", help="generate sources again")
     bench.add_argument(
         "--increments",
@@ -54,7 +59,9 @@ def register(commands: Commands) -> None:
         _bi_start,
         group_help="Apache Superset dashboards over the published marts",
     )
-    start.add_argument("--port", type=int, default=bi.DEFAULT_PORT)
+    start.add_argument(
+        "--port", type=int, default=bi.DEFAULT_PORT, help=f"default {bi.DEFAULT_PORT}"
+    )
     commands.group_command("bi", "stop", "stop Superset", _bi_stop)
     commands.group_command("bi", "status", "say whether Superset runs", _bi_status)
     commands.group_command(

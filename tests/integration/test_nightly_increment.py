@@ -21,7 +21,9 @@ read is replaced, they must rebuild without the replaced batch's rows.
 
 from __future__ import annotations
 
+import json
 import subprocess
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -261,3 +263,17 @@ def test_a_replaced_landing_rebuilds_the_incremental_tables_without_its_rows(nig
     # that batch landed, so it merges the new landing.
     assert _last_build(nightly.warehouse_url, staged) == "full"
     assert _last_build(nightly.warehouse_url, "marts_build.fct_transactions") == "incremental"
+
+
+def test_each_build_reads_a_models_lineage_once(nights, test_settings):
+    """The model, its pre-hooks and its post-hook share one reading of the
+    batch log per build (incremental_lineage keeps it for the invocation)."""
+    readings: Counter[tuple[str, str]] = Counter()
+    for log in test_settings.dbt_log_path.glob("dbt.log*"):
+        for line in log.read_text().splitlines():
+            if "as was_read" in line and '"SQLQuery"' in line:
+                event = json.loads(line)
+                node = event["data"]["node_info"]["unique_id"]
+                readings[(event["info"]["invocation_id"], node)] += 1
+    assert readings, f"no lineage query in the dbt logs under {test_settings.dbt_log_path}"
+    assert {key: count for key, count in readings.items() if count > 1} == {}

@@ -98,6 +98,13 @@
     of everything it is built on. The same on both engines: only reading and
     writing the record, and which tables can keep rows, are the adapter's
     (lineage_record, lineage_kept_rows).
+
+    Computed once per model and invocation: the model's SQL, its pre-hooks
+    and its post-hook each ask for it (and month_scope keeps its answer in
+    it), and on Spark every reading costs a metastore call and a query. The
+    batches and the record it reads do not change while the model builds,
+    so every caller gets the same answer. The cache is a key of `graph`, the
+    one object dbt hands every node's context in an invocation.
 #}
 {% macro incremental_lineage() %}
     {#- Only a model's build reads the record: `dbt compile` and `docs generate`
@@ -106,6 +113,16 @@
     {% if not (execute and flags.WHICH in ['run', 'build'] and model.resource_type == 'model') %}
         {{ return({'full': true}) }}
     {% endif %}
+    {% set cache = graph.setdefault('customer_value_lineage', {}) %}
+    {% set cache_key = invocation_id ~ ' ' ~ model.unique_id %}
+    {% if cache_key not in cache %}
+        {% do cache.update({cache_key: _incremental_lineage_read()}) %}
+    {% endif %}
+    {{ return(cache[cache_key]) }}
+{% endmacro %}
+
+
+{% macro _incremental_lineage_read() %}
     {% set seen = {} %}
     {% do _lineage_parents(model.unique_id, seen) %}
     {% set landings = [] %}

@@ -21,9 +21,18 @@
 
     Returns {full, from_month}: build the whole table, or rebuild the months
     from from_month on ('YYYY-MM-DD', the first of a month), or nothing when
-    from_month is none.
+    from_month is none. Kept in the lineage, so the model and its pre-hook
+    read the landings once.
 #}
 {% macro month_scope(lineage) %}
+    {% if 'month_scope' not in lineage %}
+        {% do lineage.update({'month_scope': _month_scope_read(lineage)}) %}
+    {% endif %}
+    {{ return(lineage['month_scope']) }}
+{% endmacro %}
+
+
+{% macro _month_scope_read(lineage) %}
     {% if lineage.full %}
         {{ return({'full': true, 'from_month': none}) }}
     {% endif %}

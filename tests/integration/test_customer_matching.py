@@ -90,3 +90,17 @@ def test_match_report_accounts_for_every_source_record(first_run, test_settings)
     matched = report[report["outcome"] == "matched"].set_index(["source_system", "match_rule"])
     for (source_system, match_rule), count in expected.items():
         assert matched.loc[(source_system, match_rule), "records"] == count
+
+
+def test_match_report_is_dated_by_its_newest_source_batch(first_run, test_settings):
+    """The report's date is read from the batches matched, not from the clock."""
+    _require_published(first_run)
+    url = test_settings.warehouse_url
+    dates = frame(url, "select distinct matched_on from marts.customer_match_report")
+    newest_batch = scalar(
+        url,
+        "select max(_logical_date) from ("
+        " select _logical_date from raw_crm.contacts"
+        " union all select _logical_date from raw_erp.invoices) as batches",
+    )
+    assert dates["matched_on"].tolist() == [newest_batch]

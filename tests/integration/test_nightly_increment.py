@@ -71,8 +71,9 @@ INCREMENTAL_TABLES = (
 )
 # Delivery lineage, not content: the newest logical date of the batches that
 # delivered the matched records differs by construction between one build and
-# two nights (the invoices arrived the first night).
-LINEAGE_COLUMNS = {"customer_match_report": {"logical_date"}}
+# two nights (the invoices arrived the first night); the report's date is the
+# newest of them.
+LINEAGE_COLUMNS = {"customer_match_report": {"logical_date", "matched_on"}}
 
 
 def _run(settings: Settings, moment) -> None:

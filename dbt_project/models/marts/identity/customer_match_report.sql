@@ -46,6 +46,15 @@ source_logical_dates as (
 
 ),
 
+-- The report's date comes from the data, not the clock, so that a rebuild of
+-- the same batches publishes the same rows on any day and any engine.
+matched_as_of as (
+
+    select max(logical_date) as matched_on
+    from source_logical_dates
+
+),
+
 outcome_spine as (
 
     select
@@ -109,7 +118,7 @@ outcomes_counted as (
 final as (
 
     select
-        current_date as matched_on,
+        matched_as_of.matched_on,
         source_logical_dates.logical_date,
         outcomes_counted.source_system,
         outcomes_counted.outcome,
@@ -126,6 +135,7 @@ final as (
         on outcomes_counted.source_system = source_totals.source_system
     left join source_logical_dates
         on outcomes_counted.source_system = source_logical_dates.source_system
+    cross join matched_as_of
 
 )
 

@@ -24,15 +24,28 @@ PARAMS = GeneratorParams(seed=7, customers=150, months=3, as_of=date(2026, 10, 3
 MOMENT = datetime(2026, 11, 1, 6, tzinfo=UTC)
 
 
-def _recreate_database(admin_url: str, name: str) -> None:
+def _recreate_database(admin_url: str, name: str, template: str | None = None) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
+        if template is None:
+            conn.execute(f'create database "{name}"')
+            return
+        # PostgreSQL copies a database only while no one else is connected to it.
+        conn.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity"
+            " where datname = %s and pid <> pg_backend_pid()",
+            (template,),
+        )
+        conn.execute(f'create database "{name}" template "{template}"')
 
 
-def fresh_warehouse(test_settings: Settings, admin_url: str, name: str) -> Settings:
-    """Settings for a new, empty warehouse database ``name`` beside the shared run's."""
-    _recreate_database(admin_url, name)
+def fresh_warehouse(
+    test_settings: Settings, admin_url: str, name: str, *, copy_of_shared_run: bool = False
+) -> Settings:
+    """Settings for a warehouse database ``name`` beside the shared run's: new and
+    empty, or a copy of the shared run's warehouse as it stands."""
+    template = test_settings.warehouse_database if copy_of_shared_run else None
+    _recreate_database(admin_url, name, template)
     settings = replace(
         test_settings, warehouse_url=sibling_database_url(test_settings.warehouse_url, name)
     )

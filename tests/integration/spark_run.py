@@ -1,20 +1,28 @@
-"""The dbt project on Apache Spark, from the landings of the shared PostgreSQL run.
+"""The dbt project on Apache Spark for two nights, from the shared PostgreSQL run.
 
 After ``first_run`` (tests/conftest.py) has landed and built the small data set
-on PostgreSQL, the landings are copied to Parquet (cvw.lake), ``dbt build
---target spark`` builds every published mart and all it is built from,
-and every relation of ``SPARK_RELATIONS`` is read back from Spark and from
-PostgreSQL in a canonical form: the parity test compares them row for row.
+on PostgreSQL, a copy of its warehouse (``warehouse_spark_nights``, with the
+same landings and extract watermarks) is copied to Parquet (cvw.lake), and
+``dbt build --target spark`` builds every published mart and all it is built
+from: night one. Every relation of ``SPARK_RELATIONS`` is read back from Spark
+and from what PostgreSQL published, in a canonical form: the parity test
+compares them row for row.
+
+The sources then gain the next business day and one transaction posted late
+into October (tests/integration/added_activity.py); night two lands only
+those, and Spark builds again from its lineage records. PostgreSQL then
+builds both nights' landings whole in one go, and the nights test compares
+the two engines again.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +30,16 @@ import psycopg
 
 from cvw import lake, runner
 from cvw.config import DBT_NIGHTLY_BUILD_FLAGS, Settings
+from cvw.credentials import crm_api_token
+from cvw.extract.core_banking import extract_core_banking
+from cvw.extract.crm import extract_crm
+from cvw.extract.erp import extract_erp
+from cvw.roles import LOADER
 from cvw.spark import local_session
+from cvw_sources.crm_api_process import serving
+from cvw_sources.generate.next_day import append_next_day
+from tests.integration.added_activity import post_late_transaction, remove_added_activity
+from tests.pipeline_run import MOMENT, fresh_warehouse
 
 # Each Spark relation with the PostgreSQL one it must equal (the published
 # snapshot and marts: the run's build areas are renamed at publish).
@@ -100,6 +117,21 @@ SPARK_RELATIONS: dict[str, str] = {
 # The relations above and all they are built from, with their tests and the
 # seeds those tests read.
 SPARK_SELECTOR = "+marts accepted_codes fee_categories"
+NEXT_MOMENT = MOMENT + timedelta(days=1)
+OCTOBER = date(2026, 10, 1)
+# Month tables built on transactions (the late one rebuilds October), as Spark
+# names them before a publish.
+MONTH_TABLES = (
+    "intermediate.int_account_activity_months_costed",
+    "marts_build.customer_contribution_monthly",
+    "marts_build.customer_tier_monthly",
+    "marts_build.contribution_by_product_family_monthly",
+)
+CLOSED_MONTH_TABLES = (
+    "intermediate.int_customer_churn_events_detected",
+    "marts_build.customer_retention_monthly",
+)
+REBUILT_WHOLE = ("staging.stg_core_banking__transactions", "marts_build.fct_transactions")
 # Doubles agree to this many decimals on both engines (sums may differ in the last bits).
 FLOAT_DECIMALS = 9
 CENT = Decimal("0.01")
@@ -117,32 +149,118 @@ class Relation:
     cents: frozenset[str]
 
 
-@dataclass(frozen=True)
-class SparkRun:
-    spark: dict[str, Relation]
-    postgres: dict[str, Relation]
+@dataclass
+class SparkNights:
+    """Both engines' relations after each night (keyed by the Spark relation)."""
+
+    # Night one: Spark's build of the shared run's landings, and what PostgreSQL published.
+    first_night: dict[str, Relation]
+    published: dict[str, Relation]
+    # Night two: Spark's build on its lineage records, and PostgreSQL's one build
+    # of the same landings.
+    second_night: dict[str, Relation]
+    postgres_once: dict[str, Relation]
+    # After the second night: how each table was last built (its lineage record).
+    last_builds: dict[str, str]
+    # Per month table, the Parquet files of its months before October, and of
+    # October, after the first night and after the second.
+    files_before: dict[str, tuple[set[str], set[str]]]
+    files_after: dict[str, tuple[set[str], set[str]]]
 
 
-def run_on_spark(settings: Settings) -> Iterator[SparkRun]:
-    """Copy the landings, build on Spark, and read back both engines' relations."""
+def spark_nights(test_settings: Settings, admin_url: str) -> SparkNights:
+    """Two nights on Spark in a copy of the shared run's warehouse (module docstring)."""
+    settings = fresh_warehouse(
+        test_settings, admin_url, "warehouse_spark_nights", copy_of_shared_run=True
+    )
     # A fresh lake and metastore each test run: nothing from an earlier run is read.
     shutil.rmtree(settings.lake_dir, ignore_errors=True)
     shutil.rmtree(settings.spark_dir, ignore_errors=True)
     lake.export_all(settings.warehouse_url, settings.lake_dir, progress=lambda _: None)
     lake.export_identity_hash_key(settings.warehouse_url, settings.lake_dir)
     spark_build(settings)
-    postgres = {
-        relation: postgres_relation(settings.warehouse_url, relation)
-        for relation in SPARK_RELATIONS.values()
+    published = {
+        relation: postgres_relation(test_settings.warehouse_url, expected)
+        for relation, expected in SPARK_RELATIONS.items()
     }
     with local_session(settings) as spark:
-        spark_relations = {
-            relation: spark_relation(spark, relation, postgres[expected])
-            for relation, expected in SPARK_RELATIONS.items()
+        first_night = {
+            relation: spark_relation(spark, relation, published[relation])
+            for relation in SPARK_RELATIONS
         }
-    yield SparkRun(
-        spark=spark_relations,
-        postgres={relation: postgres[expected] for relation, expected in SPARK_RELATIONS.items()},
+        files_before = {table: _month_files(spark, table) for table in MONTH_TABLES}
+    late_id = None
+    try:
+        with serving(test_settings):
+            append_next_day(test_settings.core_banking_url, test_settings.crm_db_path, MOMENT)
+            late_id = post_late_transaction(test_settings.core_banking_url)
+            _land(settings, test_settings, NEXT_MOMENT)
+    finally:
+        remove_added_activity(test_settings, late_id)
+    spark_build(settings)
+    # PostgreSQL builds both nights' landings in one go.
+    runner.run_logged(
+        runner.dbt_args(settings, "build --full-refresh"),
+        settings,
+        settings.state_dir / "logs" / "dbt_build_spark_nights_postgres.log",
+        cwd=runner.DBT_PROJECT_DIR,
+    )
+    postgres_once = {
+        relation: postgres_relation(settings.warehouse_url, relation)
+        for relation in SPARK_RELATIONS
+    }
+    with local_session(settings) as spark:
+        return SparkNights(
+            first_night=first_night,
+            published=published,
+            second_night={
+                relation: spark_relation(spark, relation, postgres_once[relation])
+                for relation in SPARK_RELATIONS
+            },
+            postgres_once=postgres_once,
+            last_builds={
+                table: _last_build(spark, table)
+                for table in (*MONTH_TABLES, *CLOSED_MONTH_TABLES, *REBUILT_WHOLE)
+            },
+            files_before=files_before,
+            files_after={table: _month_files(spark, table) for table in MONTH_TABLES},
+        )
+
+
+def _land(settings: Settings, test_settings: Settings, moment: datetime) -> None:
+    """One night's extracts into ``settings``' warehouse as the loader, copied to the lake."""
+    loader = settings.component_url(LOADER)
+    day, quiet = moment.date(), {"progress": lambda _: None}
+    extract_core_banking(loader, test_settings.core_banking_url, day, moment, **quiet)
+    extract_erp(loader, test_settings.erp_export_dir, day, moment, **quiet)
+    extract_crm(
+        loader,
+        test_settings.crm_api_url,
+        crm_api_token(test_settings.state_dir),
+        day,
+        moment,
+        **quiet,
+    )
+    lake.export_all(settings.warehouse_url, settings.lake_dir, progress=lambda _: None)
+
+
+def _last_build(spark: Any, table: str) -> str:
+    properties = dict(spark.sql(f"show tblproperties {table}").collect())
+    return json.loads(properties["cvw.lineage"])["build"]
+
+
+def _month_files(spark: Any, table: str) -> tuple[set[str], set[str]]:
+    from pyspark.sql import functions
+
+    files = (
+        spark.table(table)
+        .select(functions.col("month"), functions.input_file_name().alias("file"))
+        .distinct()
+        .collect()
+    )
+    return (
+        {row.file for row in files if row.month < OCTOBER},
+        {row.file for row in files if row.month == OCTOBER},
     )
 
 

@@ -1,8 +1,9 @@
 """The dbt project on Apache Spark builds what it builds on PostgreSQL.
 
 Every published mart, the staging tables and the snapshot
-(spark_run.SPARK_RELATIONS) must hold the same rows on Spark as on PostgreSQL
-after the shared run: same keys, same values, money to the cent.
+(spark_run.SPARK_RELATIONS) must hold the same rows on Spark's first night
+(tests/integration/spark_run.py) as PostgreSQL published after the shared run:
+same keys, same values, money to the cent.
 """
 
 from __future__ import annotations
@@ -13,22 +14,16 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from tests.integration.spark_run import SPARK_RELATIONS, Relation, differences, run_on_spark
+from tests.integration.spark_run import SPARK_RELATIONS, Relation, differences
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def spark_run(first_run, test_settings):
-    assert first_run.succeeded, f"the PostgreSQL run failed: {first_run.failed_tasks()}"
-    yield from run_on_spark(test_settings)
-
-
 @pytest.mark.parametrize("relation", list(SPARK_RELATIONS))
-def test_spark_relation_matches_postgres(spark_run, relation):
-    expected = spark_run.postgres[relation]
+def test_spark_relation_matches_postgres(spark_nights, relation):
+    expected = spark_nights.published[relation]
     assert sum(expected.rows.values()) > 0, f"{relation} is empty on PostgreSQL: nothing compared"
-    assert differences(expected, spark_run.spark[relation]) == []
+    assert differences(expected, spark_nights.first_night[relation]) == []
 
 
 def test_every_published_mart_is_compared(first_run, test_settings):
@@ -44,9 +39,9 @@ def test_every_published_mart_is_compared(first_run, test_settings):
     assert compared == published
 
 
-def test_a_cent_off_is_a_difference(spark_run):
+def test_a_cent_off_is_a_difference(spark_nights):
     """The comparison is not vacuous: one amount moved by a cent is reported."""
-    expected = spark_run.postgres["staging.stg_core_banking__transactions"]
+    expected = spark_nights.published["staging.stg_core_banking__transactions"]
     amount = expected.columns.index("amount")
     row = next(iter(expected.rows))
     changed = (*row[:amount], row[amount] + Decimal("0.01"), *row[amount + 1 :])

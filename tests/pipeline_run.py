@@ -15,8 +15,9 @@ from datetime import UTC, date, datetime
 import psycopg
 
 from cvw import runner
-from cvw.access import bootstrap
+from cvw.access import TRANSFORMER_SCHEMAS, bootstrap
 from cvw.config import Settings, sibling_database_url
+from cvw.dbt_vars import marts_build_schema
 from cvw_sources.crm_api_process import serving
 from cvw_sources.generate import GeneratorParams, generate
 
@@ -43,12 +44,19 @@ def fresh_warehouse(
     test_settings: Settings, admin_url: str, name: str, *, copy_of_shared_run: bool = False
 ) -> Settings:
     """Settings for a warehouse database ``name`` beside the shared run's: new and
-    empty, or a copy of the shared run's warehouse as it stands."""
+    empty, or a copy of the shared run's warehouse as it stands with nothing dbt
+    built: its landings and extract watermarks, so a later night extracts only
+    what is new, and a build starts as in a new warehouse."""
     template = test_settings.warehouse_database if copy_of_shared_run else None
     _recreate_database(admin_url, name, template)
     settings = replace(
         test_settings, warehouse_url=sibling_database_url(test_settings.warehouse_url, name)
     )
+    if copy_of_shared_run:
+        # Earlier tests leave the shared warehouse with builds that never published.
+        built = ", ".join((*TRANSFORMER_SCHEMAS, marts_build_schema()))
+        with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
+            conn.execute(f"drop schema if exists {built} cascade")
     bootstrap(settings)
     return settings
 

@@ -200,7 +200,7 @@ def spark_nights(test_settings: Settings, admin_url: str) -> SparkNights:
     spark_build(settings)
     # PostgreSQL builds both nights' landings in one go.
     runner.run_logged(
-        runner.dbt_args(settings, "build --full-refresh"),
+        runner.dbt_args(settings, "build"),
         settings,
         settings.state_dir / "logs" / "dbt_build_spark_nights_postgres.log",
         cwd=runner.DBT_PROJECT_DIR,
